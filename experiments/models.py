@@ -1,0 +1,111 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TrainingJobQuerySet(models.QuerySet):
+    def for_project(self, project) -> "TrainingJobQuerySet":
+        return self.filter(project=project)
+
+    def newest_first(self) -> "TrainingJobQuerySet":
+        # Served by the (project, created_at desc, id desc) indexes below.
+        return self.order_by("-created_at", "-id")
+
+    def with_status(self, statuses) -> "TrainingJobQuerySet":
+        statuses = list(statuses)
+        if len(statuses) == 1:
+            return self.filter(status=statuses[0])
+        return self.filter(status__in=statuses)
+
+    def status_counts(self) -> dict[str, int]:
+        """{status: count} for every status, zeros included, in one grouped query."""
+        counts = dict.fromkeys(TrainingJob.Status.values, 0)
+        rows = self.order_by().values_list("status").annotate(n=models.Count("id"))
+        counts.update({status: n for status, n in rows})
+        return counts
+
+
+class TrainingJob(models.Model):
+    """One training experiment of a project: what is trained, on what, and how it went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+
+    class Framework(models.TextChoices):
+        TIMM = "timm", "timm"
+        ULTRALYTICS = "ultralytics", "Ultralytics"
+
+    class TaskType(models.TextChoices):
+        IMAGE_CLASSIFICATION = "image_classification", _("Image classification")
+        OBJECT_DETECTION = "object_detection", _("Object detection")
+        INSTANCE_SEGMENTATION = "instance_segmentation", _("Instance segmentation")
+
+    TASK_SHORT_NAMES = {
+        TaskType.IMAGE_CLASSIFICATION: "classification",
+        TaskType.OBJECT_DETECTION: "detection",
+        TaskType.INSTANCE_SEGMENTATION: "segmentation",
+    }
+
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        verbose_name=_("project"),
+        db_index=False,  # the composite indexes below lead with project_id
+    )
+    model_name = models.CharField(_("model"), max_length=200)
+    framework = models.CharField(_("framework"), max_length=20, choices=Framework.choices)
+    task_type = models.CharField(_("task"), max_length=40, choices=TaskType.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    dataset_path = models.CharField(_("dataset path"), max_length=500)
+    epochs = models.PositiveIntegerField(_("epochs"))
+    batch_size = models.PositiveIntegerField(_("batch size"))
+    learning_rate = models.FloatField(_("learning rate"))
+    accuracy = models.FloatField(_("accuracy"), null=True, blank=True)
+    loss = models.FloatField(_("loss"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), null=True, blank=True)
+
+    objects = TrainingJobQuerySet.as_manager()
+
+    class Meta:
+        db_table = "training_jobs"
+        verbose_name = _("training job")
+        verbose_name_plural = _("training jobs")
+        indexes = [
+            models.Index(fields=["project", "-created_at", "-id"], name="job_project_created_idx"),
+            models.Index(fields=["project", "status", "-created_at", "-id"], name="job_project_status_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(accuracy__isnull=True) | models.Q(accuracy__gte=0, accuracy__lte=1),
+                name="job_accuracy_is_a_fraction",
+            ),
+            models.CheckConstraint(condition=models.Q(epochs__gte=1), name="job_epochs_positive"),
+            models.CheckConstraint(condition=models.Q(batch_size__gte=1), name="job_batch_size_positive"),
+            models.CheckConstraint(condition=models.Q(learning_rate__gt=0), name="job_learning_rate_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "running", "completed", "failed", "cancelled"]),
+                name="job_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.model_name} #{self.pk}"
+
+    @property
+    def task_short_name(self) -> str:
+        return self.TASK_SHORT_NAMES.get(self.task_type, self.task_type)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL_STATUSES

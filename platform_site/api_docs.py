@@ -1,0 +1,40 @@
+"""Shared OpenAPI pieces: the error body and the paging headers."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Validation errors by parameter or field name.",
+        ),
+    },
+)
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid query parameter or body field"),
+    401: OpenApiResponse(ErrorSerializer, description="Missing, expired or invalid token"),
+    404: OpenApiResponse(ErrorSerializer, description="Not found (also when it belongs to someone else)"),
+}
+
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        description="Number of items across all pages.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        description='RFC 8288 links: rel="first", "prev", "next", "last".',
+    ),
+]

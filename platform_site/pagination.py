@@ -1,0 +1,148 @@
+"""Page/per_page pagination whose body stays a plain JSON array.
+
+The prototype's front end reads the body directly as the list, so paging
+metadata travels in headers: X-Total-Count and an RFC 8288 Link header.
+The HTML pages page through the same `paginate()`.
+"""
+
+from dataclasses import dataclass
+from math import ceil
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+class InvalidQueryParameter(Exception):
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    number: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @classmethod
+    def from_query(cls, params, max_per_page: int = MAX_PER_PAGE) -> "PageRequest":
+        number = _positive_int(params, "page", default=1, maximum=None)
+        per_page = _positive_int(params, "per_page", default=DEFAULT_PER_PAGE, maximum=max_per_page)
+        return cls(number=number, per_page=per_page)
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+
+def _positive_int(params, name: str, default: int, maximum: int | None) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if maximum:
+        message = _("must be an integer from 1 to %(maximum)d; got %(raw)r.") % {"maximum": maximum, "raw": raw}
+    else:
+        message = _("must be a positive integer (1, 2, 3, ...); got %(raw)r.") % {"raw": raw}
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidQueryParameter(name, message) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        raise InvalidQueryParameter(name, message)
+    return value
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int
+    number: int
+    per_page: int
+
+    @property
+    def last_number(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.last_number
+
+    @property
+    def previous_number(self) -> int:
+        # From past the end, "previous" is the last page that has rows.
+        return min(self.number - 1, self.last_number)
+
+
+def paginate(queryset: QuerySet, request: PageRequest, total: int | None = None) -> Page:
+    """One page of an ordered queryset; a page past the end is empty, not an error."""
+    if not queryset.ordered:
+        raise ImproperlyConfigured("Refusing to paginate an unordered queryset.")
+    if total is None:
+        total = queryset.count()
+    if request.offset >= total:
+        items = []
+    else:
+        items = list(queryset[request.offset : request.offset + request.per_page])
+    return Page(items=items, total=total, number=request.number, per_page=request.per_page)
+
+
+class PageHeaderPagination(BasePagination):
+    """DRF pagination: the body is the list, the metadata is in headers."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            page_request = PageRequest.from_query(request.query_params)
+        except InvalidQueryParameter as error:
+            raise ValidationError({error.param: [error.message]}) from None
+        total = view.count_rows(queryset) if hasattr(view, "count_rows") else None
+        self.page = paginate(queryset, page_request, total=total)
+        self.request = request
+        return self.page.items
+
+    def get_paginated_response(self, data):
+        return Response(data, headers={"X-Total-Count": str(self.page.total), "Link": self.link_header()})
+
+    def link_header(self) -> str:
+        page = self.page
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, "per_page", page.per_page)
+        links = [(1, "first")]
+        if page.has_previous:
+            links.append((page.previous_number, "prev"))
+        if page.has_next:
+            links.append((page.number + 1, "next"))
+        links.append((page.last_number, "last"))
+        return ", ".join(f'<{replace_query_param(url, "page", n)}>; rel="{rel}"' for n, rel in links)
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Page number, from 1. A page past the end is an empty list.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "per_page",
+                "in": "query",
+                "required": False,
+                "description": f"Items per page, 1 to {MAX_PER_PAGE}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+            },
+        ]

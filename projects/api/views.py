@@ -1,0 +1,32 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import NotFound
+
+from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS
+from projects.api.serializers import ProjectSerializer
+from projects.models import Project
+
+PROJECT_NOT_FOUND = "Project not found"
+
+
+def get_owned_project(request, raw_id) -> Project:
+    """The caller's project, or the same 404 whether it is missing or someone else's."""
+    try:
+        return Project.objects.owned_by(request.user).get_by_raw_id(raw_id)
+    except Project.DoesNotExist:
+        raise NotFound(PROJECT_NOT_FOUND) from None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The caller's projects, newest first", parameters=PAGE_HEADERS, responses={200: ProjectSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="One of the caller's projects", responses={200: ProjectSerializer, **ERROR_RESPONSES}),
+)
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ProjectSerializer
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return Project.objects.owned_by(self.request.user).newest_first()
+
+    def get_object(self):
+        return get_owned_project(self.request, self.kwargs["pk"])

@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw) -> int | None:
+    """An id from a URL, or None when it cannot name a row (not a number, out of range)."""
+    text = str(raw)
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+class ProjectQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "ProjectQuerySet":
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def get_by_raw_id(self, raw_id) -> "Project":
+        """Like get(pk=...), but a malformed id is simply not found."""
+        pk = parse_id(raw_id)
+        if pk is None:
+            raise Project.DoesNotExist
+        return self.get(pk=pk)
+
+    def newest_first(self) -> "ProjectQuerySet":
+        return self.order_by("-created_at", "-id")
+
+    def with_status_counts(self) -> "ProjectQuerySet":
+        """Annotates count_<status> for every experiment status (one grouped query)."""
+        from experiments.models import TrainingJob
+
+        return self.annotate(
+            **{
+                f"count_{status}": models.Count("jobs", filter=models.Q(jobs__status=status))
+                for status in TrainingJob.Status.values
+            }
+        )
+
+
+class Project(models.Model):
+    """A user's project: a named group of training experiments."""
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="projects",
+        db_column="user_id",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        db_table = "projects"
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="project_owner_created_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def status_counts(self) -> dict[str, int]:
+        """Counts per status, from with_status_counts() annotations when present."""
+        from experiments.models import TrainingJob
+
+        if all(hasattr(self, f"count_{s}") for s in TrainingJob.Status.values):
+            return {s: getattr(self, f"count_{s}") for s in TrainingJob.Status.values}
+        return TrainingJob.objects.filter(project=self).status_counts()

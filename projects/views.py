@@ -1,0 +1,59 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from experiments.filters import ExperimentFilterSet
+from experiments.models import TrainingJob
+from platform_site.pagination import InvalidQueryParameter, PageRequest, paginate
+from projects.models import Project
+
+
+@login_required
+def dashboard(request):
+    projects = Project.objects.owned_by(request.user).newest_first().with_status_counts()
+    return render(request, "projects/dashboard.html", {"projects": projects})
+
+
+@login_required
+def project_detail(request, project_id):
+    try:
+        project = Project.objects.owned_by(request.user).get_by_raw_id(project_id)
+    except Project.DoesNotExist:
+        raise Http404("Project not found") from None
+
+    jobs = TrainingJob.objects.for_project(project)
+    filterset = ExperimentFilterSet(request.GET, queryset=jobs.newest_first())
+    if not filterset.is_valid():
+        field, messages = next(iter(filterset.errors.items()))
+        return _bad_request(request, field, messages[0])
+    try:
+        page_request = PageRequest.from_query(request.GET)
+    except InvalidQueryParameter as error:
+        return _bad_request(request, error.param, error.message)
+
+    counts = jobs.status_counts()
+    selected = filterset.statuses
+    total = sum(counts[s] for s in selected) if selected else sum(counts.values())
+    page = paginate(filterset.qs, page_request, total=total)
+
+    context = {
+        "project": project,
+        "page": page,
+        "jobs": page.items,
+        "tabs": _status_tabs(counts, selected),
+        "status_param": ",".join(selected),
+    }
+    return render(request, "projects/project_detail.html", context)
+
+
+def _status_tabs(counts: dict[str, int], selected: list[str]) -> list[dict]:
+    tabs = [{"value": "", "label": None, "count": sum(counts.values()), "active": not selected}]
+    for status in TrainingJob.Status:
+        tabs.append(
+            {"value": status.value, "label": status.label, "count": counts[status.value], "active": selected == [status.value]}
+        )
+    return tabs
+
+
+def _bad_request(request, param: str, message: str):
+    return render(request, "400.html", {"param": param, "message": message}, status=400)
