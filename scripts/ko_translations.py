@@ -1,0 +1,126 @@
+"""Fills locale/ko/LC_MESSAGES/django.po from the table below (run after makemessages).
+
+Kept as code so that a new string without a Korean text fails loudly instead of
+silently showing English.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+KO = {
+    "owner": "소유자",
+    "task": "태스크",
+    "status": "상태",
+    "accuracy": "정확도",
+    "Experiments": "실험",
+    "Experiment list": "실험 목록",
+    "Pending": "대기 중",
+    "Running": "실행 중",
+    "Completed": "완료",
+    "Failed": "실패",
+    "Cancelled": "취소",
+    "Image classification": "이미지 분류",
+    "Object detection": "객체 탐지",
+    "Instance segmentation": "인스턴스 분할",
+    "project": "프로젝트",
+    "model": "모델",
+    "framework": "프레임워크",
+    "dataset path": "데이터셋 경로",
+    "epochs": "에포크",
+    "batch size": "배치 크기",
+    "learning rate": "학습률",
+    "loss": "손실",
+    "created": "생성일",
+    "updated": "수정일",
+    "started": "시작",
+    "completed": "완료",
+    "error message": "오류 메시지",
+    "training job": "학습 작업",
+    "training jobs": "학습 작업",
+    "Invalid %(field)s: %(message)s": "잘못된 %(field)s: %(message)s",
+    "must be an integer from 1 to %(maximum)d; got %(raw)r.": "1부터 %(maximum)d 사이의 정수여야 합니다. 받은 값: %(raw)r.",
+    "must be a positive integer (1, 2, 3, ...); got %(raw)r.": "양의 정수(1, 2, 3, ...)여야 합니다. 받은 값: %(raw)r.",
+    "%(value)r is not a status; use one of {statuses} (comma-separate several).":
+        "%(value)r은(는) 상태가 아닙니다. {statuses} 중 하나를 쓰세요 (여러 개는 쉼표로 구분).",
+    "Korean": "한국어",
+    "English": "영어",
+    "experiments by status": "상태별 실험",
+    "Projects": "프로젝트",
+    "name": "이름",
+    "description": "설명",
+    "projects": "프로젝트",
+    "Bad request": "잘못된 요청",
+    "The <code>%(param)s</code> parameter is invalid:": "<code>%(param)s</code> 매개변수가 올바르지 않습니다:",
+    "Start over": "처음부터 다시",
+    "Not found": "찾을 수 없음",
+    "There is nothing here, or it is not yours to see.": "여기에는 아무것도 없거나, 볼 수 있는 권한이 없습니다.",
+    "Back to the dashboard": "대시보드로 돌아가기",
+    "Vision Platform": "비전 플랫폼",
+    "Skip to content": "본문으로 건너뛰기",
+    "Main": "주 메뉴",
+    "Dashboard": "대시보드",
+    "API": "API",
+    "Admin": "관리자",
+    "Language": "언어",
+    "Change": "변경",
+    "Log out": "로그아웃",
+    "My projects": "내 프로젝트",
+    "Experiments by status": "상태별 실험",
+    "You have no projects yet.": "아직 프로젝트가 없습니다.",
+    "Breadcrumbs": "이동 경로",
+    "Filter by status": "상태로 거르기",
+    "All": "전체",
+    "Experiments of %(name)s, newest first": "%(name)s의 실험, 최신순",
+    "Model": "모델",
+    "Task": "태스크",
+    "Status": "상태",
+    "Accuracy": "정확도",
+    "Created": "생성일",
+    "No experiments on this page.": "이 페이지에는 실험이 없습니다.",
+    "No experiments yet.": "아직 실험이 없습니다.",
+    "Pages": "페이지",
+    "Previous": "이전",
+    "Page %(number)s of %(last)s": "%(last)s쪽 중 %(number)s쪽",
+    "Next": "다음",
+    "Logged out": "로그아웃되었습니다",
+    "Log in again": "다시 로그인",
+    "Log in": "로그인",
+    "Your username and password didn't match. Please try again.": "사용자 이름과 비밀번호가 맞지 않습니다. 다시 시도하세요.",
+    "Username": "사용자 이름",
+    "Password": "비밀번호",
+}
+
+
+def po_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def main(path: Path) -> int:
+    entries = path.read_text().split("\n\n")
+    missing = []
+    out = []
+    for entry in entries:
+        match = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', entry, re.M)
+        if not match:
+            out.append(entry)
+            continue
+        msgid = "".join(re.findall(r'"(.*)"', match.group(1))).replace('\\"', '"').replace("\\\\", "\\")
+        if msgid == "":
+            out.append(entry)
+            continue
+        if msgid not in KO:
+            missing.append(msgid)
+            out.append(entry)
+            continue
+        head = entry[: match.start(2)]
+        out.append(head.replace("#, fuzzy\n", "") + po_string(KO[msgid]))
+    path.write_text("\n\n".join(out).rstrip("\n") + "\n")
+    if missing:
+        print("No Korean text for:", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(__file__).resolve().parent.parent / "locale/ko/LC_MESSAGES/django.po"))
