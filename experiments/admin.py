@@ -12,7 +12,16 @@ def status_badge_html(job: TrainingJob) -> str:
 
 @admin.register(TrainingJob)
 class TrainingJobAdmin(admin.ModelAdmin):
-    list_display = ["model_name", "project", "owner", "framework", "task", "status_badge", "accuracy_percent", "created_at"]
+    list_display = [
+        "model_name",
+        "project",
+        "owner",
+        "framework",
+        "task",
+        "status_badge",
+        "accuracy_percent",
+        "created_at",
+    ]
     list_filter = ["status", "framework", "task_type", "created_at"]
     search_fields = ["model_name", "project__name", "project__owner__username", "project__owner__email"]
     date_hierarchy = "created_at"

@@ -73,7 +73,7 @@ class TrainingJob(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
-    error_message = models.TextField(_("error message"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), null=True, blank=True)  # noqa: DJ001 (null = no error, per SPEC)
 
     objects = TrainingJobQuerySet.as_manager()
 

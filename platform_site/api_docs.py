@@ -22,6 +22,9 @@ ERROR_RESPONSES = {
     404: OpenApiResponse(ErrorSerializer, description="Not found (also when it belongs to someone else)"),
 }
 
+PROJECT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
+PROJECT_PK = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
+
 PAGE_HEADERS = [
     OpenApiParameter(
         "X-Total-Count",
@@ -38,3 +41,8 @@ PAGE_HEADERS = [
         description='RFC 8288 links: rel="first", "prev", "next", "last".',
     ),
 ]
+
+
+def document_paths_without_trailing_slash(endpoints, **kwargs):
+    """Every API path accepts an optional trailing slash; document the canonical form of SPEC.md."""
+    return [(path.rstrip("/"), regex, method, callback) for path, regex, method, callback in endpoints]

@@ -20,7 +20,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ValidationError):
         errors = _as_field_errors(response.data)
         field, messages = next(iter(errors.items()))
-        response.data = {"detail": _("Invalid %(field)s: %(message)s") % {"field": field, "message": messages[0]}, "errors": errors}
+        response.data = {
+            "detail": _("Invalid %(field)s: %(message)s") % {"field": field, "message": messages[0]},
+            "errors": errors,
+        }
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         response.data = {"detail": str(detail)}

@@ -40,4 +40,3 @@ urlpatterns = [
 
 handler404 = "platform_site.api_errors.api_not_found"
 handler500 = "platform_site.api_errors.api_server_error"
-

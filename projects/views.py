@@ -50,7 +50,12 @@ def _status_tabs(counts: dict[str, int], selected: list[str]) -> list[dict]:
     tabs = [{"value": "", "label": None, "count": sum(counts.values()), "active": not selected}]
     for status in TrainingJob.Status:
         tabs.append(
-            {"value": status.value, "label": status.label, "count": counts[status.value], "active": selected == [status.value]}
+            {
+                "value": status.value,
+                "label": status.label,
+                "count": counts[status.value],
+                "active": selected == [status.value],
+            }
         )
     return tabs
 

@@ -41,8 +41,7 @@ KO = {
     "Invalid %(field)s: %(message)s": "잘못된 %(field)s: %(message)s",
     "must be an integer from 1 to %(maximum)d; got %(raw)r.": "1부터 %(maximum)d 사이의 정수여야 합니다. 받은 값: %(raw)r.",
     "must be a positive integer (1, 2, 3, ...); got %(raw)r.": "양의 정수(1, 2, 3, ...)여야 합니다. 받은 값: %(raw)r.",
-    "%(value)r is not a status; use one of {statuses} (comma-separate several).":
-        "%(value)r은(는) 상태가 아닙니다. {statuses} 중 하나를 쓰세요 (여러 개는 쉼표로 구분).",
+    "%(value)r is not a status; use one of {statuses} (comma-separate several).": "%(value)r은(는) 상태가 아닙니다. {statuses} 중 하나를 쓰세요 (여러 개는 쉼표로 구분).",
     "Korean": "한국어",
     "English": "영어",
     "experiments by status": "상태별 실험",

@@ -4,7 +4,7 @@ from rest_framework import mixins, viewsets
 from experiments.api.serializers import ExperimentSerializer
 from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
-from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS
+from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS, PROJECT_PK
 from projects.api.views import get_owned_project
 
 
@@ -15,7 +15,7 @@ from projects.api.views import get_owned_project
             "The body is a JSON array. Paging metadata is in the X-Total-Count and "
             "Link headers; a page past the end is an empty array."
         ),
-        parameters=PAGE_HEADERS,
+        parameters=[PROJECT_PK, *PAGE_HEADERS],
         responses={200: ExperimentSerializer(many=True), **ERROR_RESPONSES},
     ),
 )

@@ -18,7 +18,12 @@ STATUS_BADGES = {
 
 def badge_context(status: str) -> dict:
     emoji, colour = STATUS_BADGES.get(status, ("", "gray"))
-    return {"status": status, "emoji": emoji, "colour": colour, "label": Status(status).label if status in Status.values else status}
+    return {
+        "status": status,
+        "emoji": emoji,
+        "colour": colour,
+        "label": Status(status).label if status in Status.values else status,
+    }
 
 
 @register.inclusion_tag("experiments/_status_badge.html")

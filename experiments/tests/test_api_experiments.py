@@ -83,9 +83,7 @@ def test_it_pages_with_headers(owner_api):
     assert response.status_code == 200
     assert len(response.json()) == 20
     assert response["X-Total-Count"] == "45"
-    links = dict(
-        (part.split(";")[1].strip(), part.split(";")[0].strip(" <>")) for part in response["Link"].split(",")
-    )
+    links = dict((part.split(";")[1].strip(), part.split(";")[0].strip(" <>")) for part in response["Link"].split(","))
     assert set(links) == {'rel="first"', 'rel="prev"', 'rel="next"', 'rel="last"'}
     assert "page=1" in links['rel="first"'] and "page=3" in links['rel="last"']
     assert "page=1" in links['rel="prev"'] and "page=3" in links['rel="next"']
@@ -198,6 +196,8 @@ def test_cors_allows_the_configured_front_end_and_exposes_paging_headers(owner_a
     settings.CORS_ALLOWED_ORIGINS = ["http://localhost:3000"]
     response = owner_api.get(URL, HTTP_ORIGIN="http://localhost:3000")
     assert response["Access-Control-Allow-Origin"] == "http://localhost:3000"
-    assert {"x-total-count", "link"} <= {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-total-count", "link"} <= {
+        h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")
+    }
     other = owner_api.get(URL, HTTP_ORIGIN="http://evil.example")
     assert "Access-Control-Allow-Origin" not in other

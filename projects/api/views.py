@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound
 
-from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS
+from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS, PROJECT_ID
 from projects.api.serializers import ProjectSerializer
 from projects.models import Project
 
@@ -18,8 +18,16 @@ def get_owned_project(request, raw_id) -> Project:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The caller's projects, newest first", parameters=PAGE_HEADERS, responses={200: ProjectSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="One of the caller's projects", responses={200: ProjectSerializer, **ERROR_RESPONSES}),
+    list=extend_schema(
+        summary="The caller's projects, newest first",
+        parameters=PAGE_HEADERS,
+        responses={200: ProjectSerializer(many=True), **ERROR_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        summary="One of the caller's projects",
+        parameters=[PROJECT_ID],
+        responses={200: ProjectSerializer, **ERROR_RESPONSES},
+    ),
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ProjectSerializer

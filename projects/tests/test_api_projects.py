@@ -28,7 +28,9 @@ def test_it_hides_someone_elses_project_exactly_like_a_missing_one(owner_api):
     assert foreign.content == missing.content
 
 
-@pytest.mark.parametrize("raw_id", ["abc", "0", "-1", "1.5", "99999999999999999999999", "%C2%B2", "9223372036854775808"])
+@pytest.mark.parametrize(
+    "raw_id", ["abc", "0", "-1", "1.5", "99999999999999999999999", "%C2%B2", "9223372036854775808"]
+)
 def test_malformed_or_out_of_range_ids_are_not_found(owner_api, raw_id):
     response = owner_api.get(f"/api/v1/projects/{raw_id}")
     assert response.status_code == 404

@@ -60,7 +60,7 @@ def test_the_project_page_shows_the_spec_table(owner_client):
     assert "<h1>Dog vs Cat</h1>" in html and "개/고양이 분류 프로젝트" in html
     assert "실험 목록" in html
     for header in ["모델", "태스크", "상태", "정확도", "생성일"]:
-        assert f'<th scope="col"' in html and header in html
+        assert '<th scope="col"' in html and header in html
     assert rows(html) == ["5", "3", "2", "1"]
     row = {job_id: html.split(f'id="experiment-{job_id}"')[1].split("</tr>")[0] for job_id in ["5", "3", "2", "1"]}
     assert "yolo11n-seg" in row["5"] and "segmentation" in row["5"] and "🟡" in row["5"] and "실행 중" in row["5"]

@@ -25,36 +25,105 @@ def seoul(*args) -> datetime:
 # The sample data of SHARED SPEC.md, with its exact ids. Id 4 belongs to the
 # second demo user's project.
 SPEC_PROJECTS = [
-    {"id": 1, "owner": "demo", "name": "Dog vs Cat", "description": "개/고양이 분류 프로젝트",
-     "created_at": seoul(2024, 1, 15, 14, 0), "updated_at": seoul(2024, 1, 18, 11, 30)},
-    {"id": 2, "owner": "demo2", "name": "Street Scenes", "description": "도로 객체 탐지",
-     "created_at": seoul(2024, 1, 16, 9, 0), "updated_at": seoul(2024, 1, 17, 9, 0)},
+    {
+        "id": 1,
+        "owner": "demo",
+        "name": "Dog vs Cat",
+        "description": "개/고양이 분류 프로젝트",
+        "created_at": seoul(2024, 1, 15, 14, 0),
+        "updated_at": seoul(2024, 1, 18, 11, 30),
+    },
+    {
+        "id": 2,
+        "owner": "demo2",
+        "name": "Street Scenes",
+        "description": "도로 객체 탐지",
+        "created_at": seoul(2024, 1, 16, 9, 0),
+        "updated_at": seoul(2024, 1, 17, 9, 0),
+    },
 ]
 SPEC_JOBS = [
-    {"id": 1, "project_id": 1, "model_name": "efficientnetv2_s", "framework": Framework.TIMM,
-     "task_type": Task.IMAGE_CLASSIFICATION, "status": Status.COMPLETED, "accuracy": 0.92, "loss": 0.156,
-     "dataset_path": "/app/datasets/dogs-vs-cats", "epochs": 30, "batch_size": 32, "learning_rate": 0.001,
-     "created_at": seoul(2024, 1, 15, 16, 45), "started_at": seoul(2024, 1, 15, 16, 46),
-     "completed_at": seoul(2024, 1, 15, 18, 10)},
-    {"id": 2, "project_id": 1, "model_name": "resnet50", "framework": Framework.TIMM,
-     "task_type": Task.IMAGE_CLASSIFICATION, "status": Status.FAILED, "error_message": "CUDA out of memory",
-     "dataset_path": "/app/datasets/dogs-vs-cats", "epochs": 30, "batch_size": 128, "learning_rate": 0.001,
-     "created_at": seoul(2024, 1, 16, 14, 20), "started_at": seoul(2024, 1, 16, 14, 21),
-     "completed_at": seoul(2024, 1, 16, 14, 23)},
-    {"id": 3, "project_id": 1, "model_name": "yolo11n", "framework": Framework.ULTRALYTICS,
-     "task_type": Task.OBJECT_DETECTION, "status": Status.COMPLETED, "accuracy": 0.89, "loss": 0.234,
-     "dataset_path": "/app/datasets/coco8", "epochs": 50, "batch_size": 16, "learning_rate": 0.01,
-     "created_at": seoul(2024, 1, 17, 10, 0), "started_at": seoul(2024, 1, 17, 10, 1),
-     "completed_at": seoul(2024, 1, 17, 11, 45)},
-    {"id": 4, "project_id": 2, "model_name": "yolov8n", "framework": Framework.ULTRALYTICS,
-     "task_type": Task.OBJECT_DETECTION, "status": Status.COMPLETED, "accuracy": 0.71, "loss": 0.402,
-     "dataset_path": "/app/datasets/streets", "epochs": 40, "batch_size": 16, "learning_rate": 0.01,
-     "created_at": seoul(2024, 1, 16, 11, 0), "started_at": seoul(2024, 1, 16, 11, 1),
-     "completed_at": seoul(2024, 1, 16, 12, 30)},
-    {"id": 5, "project_id": 1, "model_name": "yolo11n-seg", "framework": Framework.ULTRALYTICS,
-     "task_type": Task.INSTANCE_SEGMENTATION, "status": Status.RUNNING,
-     "dataset_path": "/app/datasets/seg-coco8", "epochs": 50, "batch_size": 16, "learning_rate": 0.01,
-     "created_at": seoul(2024, 1, 18, 15, 30), "started_at": seoul(2024, 1, 18, 15, 31)},
+    {
+        "id": 1,
+        "project_id": 1,
+        "model_name": "efficientnetv2_s",
+        "framework": Framework.TIMM,
+        "task_type": Task.IMAGE_CLASSIFICATION,
+        "status": Status.COMPLETED,
+        "accuracy": 0.92,
+        "loss": 0.156,
+        "dataset_path": "/app/datasets/dogs-vs-cats",
+        "epochs": 30,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "created_at": seoul(2024, 1, 15, 16, 45),
+        "started_at": seoul(2024, 1, 15, 16, 46),
+        "completed_at": seoul(2024, 1, 15, 18, 10),
+    },
+    {
+        "id": 2,
+        "project_id": 1,
+        "model_name": "resnet50",
+        "framework": Framework.TIMM,
+        "task_type": Task.IMAGE_CLASSIFICATION,
+        "status": Status.FAILED,
+        "error_message": "CUDA out of memory",
+        "dataset_path": "/app/datasets/dogs-vs-cats",
+        "epochs": 30,
+        "batch_size": 128,
+        "learning_rate": 0.001,
+        "created_at": seoul(2024, 1, 16, 14, 20),
+        "started_at": seoul(2024, 1, 16, 14, 21),
+        "completed_at": seoul(2024, 1, 16, 14, 23),
+    },
+    {
+        "id": 3,
+        "project_id": 1,
+        "model_name": "yolo11n",
+        "framework": Framework.ULTRALYTICS,
+        "task_type": Task.OBJECT_DETECTION,
+        "status": Status.COMPLETED,
+        "accuracy": 0.89,
+        "loss": 0.234,
+        "dataset_path": "/app/datasets/coco8",
+        "epochs": 50,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "created_at": seoul(2024, 1, 17, 10, 0),
+        "started_at": seoul(2024, 1, 17, 10, 1),
+        "completed_at": seoul(2024, 1, 17, 11, 45),
+    },
+    {
+        "id": 4,
+        "project_id": 2,
+        "model_name": "yolov8n",
+        "framework": Framework.ULTRALYTICS,
+        "task_type": Task.OBJECT_DETECTION,
+        "status": Status.COMPLETED,
+        "accuracy": 0.71,
+        "loss": 0.402,
+        "dataset_path": "/app/datasets/streets",
+        "epochs": 40,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "created_at": seoul(2024, 1, 16, 11, 0),
+        "started_at": seoul(2024, 1, 16, 11, 1),
+        "completed_at": seoul(2024, 1, 16, 12, 30),
+    },
+    {
+        "id": 5,
+        "project_id": 1,
+        "model_name": "yolo11n-seg",
+        "framework": Framework.ULTRALYTICS,
+        "task_type": Task.INSTANCE_SEGMENTATION,
+        "status": Status.RUNNING,
+        "dataset_path": "/app/datasets/seg-coco8",
+        "epochs": 50,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "created_at": seoul(2024, 1, 18, 15, 30),
+        "started_at": seoul(2024, 1, 18, 15, 31),
+    },
 ]
 
 LARGE_PROJECT_NAME = "Model zoo sweep"
@@ -85,7 +154,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, force=False, no_large=False, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("seed_demo creates accounts with a known password; it runs only with DEBUG=1 or --force.")
+            raise CommandError(
+                "seed_demo creates accounts with a known password; it runs only with DEBUG=1 or --force."
+            )
         with transaction.atomic():
             users = {name: self.demo_user(name) for name in ("demo", "demo2")}
             for row in SPEC_PROJECTS:
@@ -103,10 +174,14 @@ class Command(BaseCommand):
             self.reset_sequences()
             if not no_large:
                 self.large_project(users["demo"])
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in as demo / {DEMO_PASSWORD} (or demo2 / {DEMO_PASSWORD})."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Log in as demo / {DEMO_PASSWORD} (or demo2 / {DEMO_PASSWORD}).")
+        )
 
     def demo_user(self, username: str):
-        user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com"}
+        )
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()
@@ -149,11 +224,12 @@ class Command(BaseCommand):
                     learning_rate=rng.choice([0.01, 0.001, 0.0003]),
                     accuracy=round(rng.uniform(0.55, 0.97), 4) if status == Status.COMPLETED else None,
                     loss=round(rng.uniform(0.08, 0.9), 4) if status == Status.COMPLETED else None,
-                    error_message={Status.FAILED: rng.choice(FAILURES), Status.CANCELLED: "Cancelled by user"}.get(status),
+                    error_message={Status.FAILED: rng.choice(FAILURES), Status.CANCELLED: "Cancelled by user"}.get(
+                        status
+                    ),
                     created_at=created,
                     started_at=created + timedelta(minutes=1) if status != Status.PENDING else None,
                     completed_at=created + timedelta(minutes=rng.randrange(5, 120)) if finished else None,
                 )
             )
         TrainingJob.objects.bulk_create(jobs)
-

@@ -1,0 +1,114 @@
+"""The project page in a real Chromium (Debian's), driven by Playwright."""
+
+import io
+import os
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the test makes around it are synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    call_command("seed_demo", "--force", stdout=io.StringIO())
+    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def log_in(page, username="demo", password="demo1234"):
+    page.goto("/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+
+
+def table_rows(page):
+    return page.locator("table.experiments tbody tr")
+
+
+def test_a_user_logs_in_and_follows_dog_vs_cat(page):
+    log_in(page)
+    page.get_by_role("link", name="Dog vs Cat").click()
+    page.wait_for_url("**/projects/1")
+    assert page.locator("h1").inner_text() == "Dog vs Cat"
+    assert page.get_by_text("개/고양이 분류 프로젝트").is_visible()
+    assert page.get_by_role("heading", name="실험 목록").is_visible()
+
+    rows = table_rows(page)
+    assert rows.locator("th.model").all_inner_texts() == [
+        "yolo11n-seg\nUltralytics", "yolo11n\nUltralytics", "resnet50\ntimm", "efficientnetv2_s\ntimm",
+    ]  # fmt: skip
+    assert rows.locator("td.task").all_inner_texts() == [
+        "segmentation",
+        "detection",
+        "classification",
+        "classification",
+    ]
+    assert [t.strip() for t in rows.locator(".badge").all_inner_texts()] == [
+        "🟡 실행 중",
+        "✅ 완료",
+        "❌ 실패",
+        "✅ 완료",
+    ]
+    assert rows.locator("td.accuracy").all_inner_texts() == ["-", "89.0%", "-", "92.0%"]
+    assert rows.locator("td.created").all_inner_texts() == ["2024-01-18", "2024-01-17", "2024-01-16", "2024-01-15"]
+    assert "CUDA out of memory" in rows.nth(2).inner_text()
+    badge_colours = rows.locator(".badge").evaluate_all("els => els.map(e => getComputedStyle(e).backgroundColor)")
+    assert len(set(badge_colours)) == 3  # yellow, green, red
+
+    page.get_by_role("link", name="완료 2").click()
+    page.wait_for_url("**/projects/1?status=completed")
+    assert table_rows(page).locator("td.accuracy").all_inner_texts() == ["89.0%", "92.0%"]
+
+
+def test_a_user_pages_through_the_larger_project(page):
+    log_in(page)
+    page.get_by_role("link", name="Model zoo sweep").click()
+    assert table_rows(page).count() == 20
+    first_page = table_rows(page).first.get_attribute("id")
+    page.get_by_role("link", name="다음").click()
+    page.wait_for_url("**page=2")
+    assert table_rows(page).count() == 20
+    assert table_rows(page).first.get_attribute("id") != first_page
+    assert page.get_by_text("12쪽 중 2쪽").is_visible()
+
+    page.get_by_role("link", name="실패").click()
+    page.wait_for_url("**status=failed")
+    statuses = set(table_rows(page).locator(".badge").evaluate_all("els => els.map(e => e.dataset.status)"))
+    assert statuses == {"failed"}
+
+
+def test_another_users_project_is_not_found(page):
+    log_in(page, username="demo2")
+    response = page.goto("/projects/1")
+    assert response.status == 404
