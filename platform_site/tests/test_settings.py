@@ -47,7 +47,7 @@ def test_healthz_checks_the_database(client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_the_sqlite_database_runs_in_wal_mode_with_a_busy_timeout():
+def test_the_sqlite_database_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     from django.db import connection
 
     if connection.vendor != "sqlite":
@@ -58,7 +58,7 @@ def test_the_sqlite_database_runs_in_wal_mode_with_a_busy_timeout():
     # The in-memory test database cannot use WAL; the file database does.
     result = manage("shell", "-c", "from django.db import connection; c = connection.cursor(); "
                     "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])", DEBUG="1",
-                    DATABASE_URL=f"sqlite:///{ROOT}/.pytest_cache/wal-check.db")  # fmt: skip
+                    DATABASE_URL=f"sqlite:///{tmp_path}/wal-check.db")  # fmt: skip
     assert result.stdout.strip().endswith("wal"), result.stderr
 
 
