@@ -4,12 +4,25 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TrainingJobQuerySet(models.QuerySet):
+    def get_by_raw_id(self, raw_id) -> "TrainingJob":
+        """Like get(pk=...), but a malformed id is simply not found."""
+        from projects.models import parse_id
+
+        pk = parse_id(raw_id)
+        if pk is None:
+            raise TrainingJob.DoesNotExist
+        return self.get(pk=pk)
+
     def for_project(self, project) -> "TrainingJobQuerySet":
         return self.filter(project=project)
 
     def newest_first(self) -> "TrainingJobQuerySet":
         # Served by the (project, created_at desc, id desc) indexes below.
         return self.order_by("-created_at", "-id")
+
+    def with_accuracy_history(self) -> "TrainingJobQuerySet":
+        """Prefetches each job's per-epoch metrics (one query for the page) for the row sparklines."""
+        return self.prefetch_related(models.Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch")))
 
     def with_status(self, statuses) -> "TrainingJobQuerySet":
         statuses = list(statuses)
@@ -74,6 +87,12 @@ class TrainingJob(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     error_message = models.TextField(_("error message"), null=True, blank=True)  # noqa: DJ001 (null = no error, per SPEC)
+    # Beyond SPEC.md's columns: what the worker needs and the live page shows.
+    image_size = models.PositiveIntegerField(_("image size"), null=True, blank=True)
+    current_epoch = models.PositiveIntegerField(_("current epoch"), default=0)
+    worker_id = models.CharField(_("worker"), max_length=64, blank=True, default="")
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(_("cancel requested"), null=True, blank=True)
 
     objects = TrainingJobQuerySet.as_manager()
 
@@ -84,6 +103,7 @@ class TrainingJob(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="job_project_created_idx"),
             models.Index(fields=["project", "status", "-created_at", "-id"], name="job_project_status_created_idx"),
+            models.Index(fields=["heartbeat_at"], condition=models.Q(status="running"), name="job_running_heartbeat_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -109,3 +129,54 @@ class TrainingJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL_STATUSES
+
+    @property
+    def progress(self) -> float:
+        """Fraction of epochs done, 0..1."""
+        if self.status == self.Status.COMPLETED:
+            return 1.0
+        return min(1.0, self.current_epoch / self.epochs) if self.epochs else 0.0
+
+
+class TrainingMetric(models.Model):
+    """The validation results of one epoch of a training job."""
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="metrics", db_column="training_job_id")
+    epoch = models.PositiveIntegerField(_("epoch"))
+    train_loss = models.FloatField(_("train loss"), null=True)
+    val_loss = models.FloatField(_("validation loss"), null=True)
+    accuracy = models.FloatField(_("accuracy"), null=True)
+    duration_seconds = models.FloatField(_("duration (s)"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "training_metrics"
+        ordering = ["epoch"]
+        constraints = [models.UniqueConstraint(fields=["job", "epoch"], name="metric_one_row_per_epoch")]
+
+    def __str__(self):
+        return f"{self.job_id} epoch {self.epoch}"
+
+
+class ExperimentEvent(models.Model):
+    """A committed change to an experiment, in order: the feed the live relay reads.
+
+    Workers write one in the same transaction as the change itself, so a web
+    process that relays from the database never shows a change that did not
+    happen, and never misses one.
+    """
+
+    project_id = models.BigIntegerField(db_index=False)
+    experiment_id = models.BigIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "experiment_events"
+
+    def __str__(self):
+        return f"{self.type} {self.experiment_id}"
+
+    def message(self) -> dict:
+        return {"type": self.type, "event_id": self.id, **self.payload}

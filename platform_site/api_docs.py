@@ -23,6 +23,7 @@ ERROR_RESPONSES = {
 }
 
 PROJECT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
+EXPERIMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Experiment id.")
 PROJECT_PK = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
 
 PAGE_HEADERS = [

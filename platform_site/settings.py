@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
     "projects",
     "experiments",
 ]
@@ -158,6 +161,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": env_int("SQLITE_BUSY_TIMEOUT_MS", 20000) / 1000,
     }
+    # Tests use a file, not memory, so that the worker and server processes
+    # they start can open the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_vision_platform.db")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -245,6 +251,26 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# Training: the database is the queue (django-tasks with django-tasks-db).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATASETS_ROOT = Path(env_str("DATASETS_ROOT", str(BASE_DIR / "datasets"))).resolve()
+RUNS_DIR = Path(env_str("RUNS_DIR", str(BASE_DIR / "runs"))).resolve()
+# A running job whose worker has not been heard from for this long is failed as "Worker lost".
+WORKER_TIMEOUT_SECONDS = env_int("WORKER_TIMEOUT_SECONDS", 60)
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5)
+# "cuda", "cuda:1", "cpu"; empty: CUDA when a GPU is present, else the CPU.
+TRAINING_DEVICE = env_str("TRAINING_DEVICE")
+
+# Live updates. With REDIS_URL, every process publishes through Redis at once.
+# Without it, each web process relays the events that workers committed to the
+# database (experiment_events), polling every LIVE_RELAY_POLL_MS.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+LIVE_RELAY_POLL_MS = env_int("LIVE_RELAY_POLL_MS", 250)
 
 LOGGING = {
     "version": 1,

@@ -36,6 +36,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
+    path("", include("experiments.urls")),
 ]
 
 handler404 = "platform_site.api_errors.api_not_found"

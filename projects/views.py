@@ -14,13 +14,25 @@ def dashboard(request):
     return render(request, "projects/dashboard.html", {"projects": projects})
 
 
-@login_required
-def project_detail(request, project_id):
+def owned_project_or_404(request, project_id) -> Project:
     try:
-        project = Project.objects.owned_by(request.user).get_by_raw_id(project_id)
+        return Project.objects.owned_by(request.user).get_by_raw_id(project_id)
     except Project.DoesNotExist:
         raise Http404("Project not found") from None
 
+
+@login_required
+def project_detail(request, project_id):
+    return _experiments_page(request, owned_project_or_404(request, project_id), "projects/project_detail.html")
+
+
+@login_required
+def project_section(request, project_id):
+    """The experiments section alone: what the live page fetches to resynchronise."""
+    return _experiments_page(request, owned_project_or_404(request, project_id), "projects/_experiments_section.html")
+
+
+def _experiments_page(request, project, template):
     jobs = TrainingJob.objects.for_project(project)
     filterset = ExperimentFilterSet(request.GET, queryset=jobs.newest_first())
     if not filterset.is_valid():
@@ -34,7 +46,7 @@ def project_detail(request, project_id):
     counts = jobs.status_counts()
     selected = filterset.statuses
     total = sum(counts[s] for s in selected) if selected else sum(counts.values())
-    page = paginate(filterset.qs, page_request, total=total)
+    page = paginate(filterset.qs.with_accuracy_history(), page_request, total=total)
 
     context = {
         "project": project,
@@ -43,7 +55,7 @@ def project_detail(request, project_id):
         "tabs": _status_tabs(counts, selected),
         "status_param": ",".join(selected),
     }
-    return render(request, "projects/project_detail.html", context)
+    return render(request, template, context)
 
 
 def _status_tabs(counts: dict[str, int], selected: list[str]) -> list[dict]:

@@ -1,32 +1,69 @@
 from rest_framework import serializers
 
-from experiments.models import TrainingJob
+from experiments.models import TrainingJob, TrainingMetric
+
+SPEC_FIELDS = [
+    "id",
+    "project_id",
+    "model_name",
+    "framework",
+    "task_type",
+    "status",
+    "dataset_path",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "accuracy",
+    "loss",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "completed_at",
+    "error_message",
+]
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
-    """Every column of training_jobs, under its column name."""
+    """Every column of training_jobs in SPEC.md, under its column name (the list's shape)."""
 
     project_id = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = TrainingJob
-        fields = [
-            "id",
-            "project_id",
-            "model_name",
-            "framework",
-            "task_type",
-            "status",
-            "dataset_path",
-            "epochs",
-            "batch_size",
-            "learning_rate",
-            "accuracy",
-            "loss",
-            "created_at",
-            "updated_at",
-            "started_at",
-            "completed_at",
-            "error_message",
-        ]
+        fields = SPEC_FIELDS
         read_only_fields = fields
+
+
+class MetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingMetric
+        fields = ["epoch", "train_loss", "val_loss", "accuracy", "duration_seconds"]
+        read_only_fields = fields
+
+
+class ExperimentDetailSerializer(ExperimentSerializer):
+    """One experiment: the list's fields, its progress and its per-epoch metrics."""
+
+    progress = serializers.FloatField(read_only=True, help_text="Fraction of epochs done, 0 to 1.")
+    cancel_requested = serializers.SerializerMethodField()
+    metrics = MetricSerializer(many=True, read_only=True)
+
+    class Meta(ExperimentSerializer.Meta):
+        fields = [*SPEC_FIELDS, "image_size", "current_epoch", "progress", "cancel_requested", "metrics"]
+        read_only_fields = fields
+
+    def get_cancel_requested(self, job) -> bool:
+        return job.cancel_requested_at is not None
+
+
+class ExperimentCreateSerializer(serializers.Serializer):
+    """Types only; what the values must be is checked by services.validate_new_experiment."""
+
+    framework = serializers.CharField()
+    model_name = serializers.CharField(max_length=200)
+    task_type = serializers.CharField()
+    dataset_path = serializers.CharField(max_length=500)
+    epochs = serializers.IntegerField()
+    batch_size = serializers.IntegerField()
+    learning_rate = serializers.FloatField()
+    image_size = serializers.IntegerField(required=False, allow_null=True, default=None)

@@ -1,11 +1,24 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.response import Response
 
-from experiments.api.serializers import ExperimentSerializer
+from experiments import services
+from experiments.api.serializers import ExperimentCreateSerializer, ExperimentDetailSerializer, ExperimentSerializer
 from experiments.filters import ExperimentFilterSet
-from experiments.models import TrainingJob
-from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS, PROJECT_PK
+from experiments.models import TrainingJob, TrainingMetric
+from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_PK, ErrorSerializer
 from projects.api.views import get_owned_project
+
+EXPERIMENT_NOT_FOUND = "Experiment not found"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
 
 
 @extend_schema_view(
@@ -18,12 +31,72 @@ from projects.api.views import get_owned_project
         parameters=[PROJECT_PK, *PAGE_HEADERS],
         responses={200: ExperimentSerializer(many=True), **ERROR_RESPONSES},
     ),
+    create=extend_schema(
+        summary="Start a new experiment (queued as pending)",
+        parameters=[PROJECT_PK],
+        request=ExperimentCreateSerializer,
+        responses={201: ExperimentDetailSerializer, **ERROR_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        summary="One experiment with its progress and per-epoch metrics",
+        parameters=[PROJECT_PK, EXPERIMENT_ID],
+        responses={200: ExperimentDetailSerializer, **ERROR_RESPONSES},
+    ),
+    cancel=extend_schema(
+        summary="Cancel a pending or running experiment",
+        description=(
+            "A pending experiment is cancelled at once. A running one stops within about two "
+            "seconds (cancel_requested is true until then) and keeps its metrics so far."
+        ),
+        parameters=[PROJECT_PK, EXPERIMENT_ID],
+        request=None,
+        responses={
+            200: ExperimentDetailSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="Already completed, failed or cancelled"),
+            **ERROR_RESPONSES,
+        },
+    ),
 )
-class ExperimentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = ExperimentSerializer
+class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = ExperimentFilterSet
+    lookup_value_regex = "[^/]+"
     queryset = TrainingJob.objects.none()  # for schema generation; see get_queryset
 
+    def get_serializer_class(self):
+        return ExperimentSerializer if self.action == "list" else ExperimentDetailSerializer
+
+    def get_project(self):
+        if not hasattr(self, "_project"):
+            self._project = get_owned_project(self.request, self.kwargs["project_pk"])
+        return self._project
+
     def get_queryset(self):
-        project = get_owned_project(self.request, self.kwargs["project_pk"])
-        return TrainingJob.objects.for_project(project).newest_first()
+        return TrainingJob.objects.for_project(self.get_project()).newest_first()
+
+    def get_object(self):
+        jobs = TrainingJob.objects.for_project(self.get_project()).prefetch_related(
+            Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch"))
+        )
+        try:
+            return jobs.get_by_raw_id(self.kwargs["pk"])
+        except TrainingJob.DoesNotExist:
+            raise NotFound(EXPERIMENT_NOT_FOUND) from None
+
+    def create(self, request, *args, **kwargs):
+        project = self.get_project()
+        serializer = ExperimentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = services.experiment_create(project=project, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response(ExperimentDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, *args, **kwargs):
+        job = self.get_object()
+        try:
+            job = services.experiment_cancel(job=job)
+        except services.ExperimentConflict as error:
+            raise Conflict(str(error)) from None
+        return Response(ExperimentDetailSerializer(self.get_object()).data)

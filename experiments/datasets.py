@@ -1,0 +1,144 @@
+"""Datasets live under settings.DATASETS_ROOT; this module finds and checks them.
+
+Layouts:
+- image classification: an ImageFolder with train/ and val/, one folder per class;
+- detection and segmentation: a YOLO data.yaml naming train and val image folders.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from experiments.models import TrainingJob
+
+Task = TrainingJob.TaskType
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be used, with a one-line reason a user can act on."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    path: Path  # the folder
+    task_types: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.path.relative_to(Path(settings.DATASETS_ROOT).resolve()).as_posix()
+
+    @property
+    def data_yaml(self) -> Path:
+        return self.path / "data.yaml"
+
+
+def resolve(raw: str) -> Path:
+    """The dataset folder a user named, relative to DATASETS_ROOT or absolute inside it."""
+    root = Path(settings.DATASETS_ROOT).resolve()
+    raw = (raw or "").strip()
+    if not raw:
+        raise DatasetError(_("Name a dataset under the datasets root."))
+    if "\x00" in raw:
+        raise DatasetError(_("The dataset path is not a valid path."))
+    path = Path(raw)
+    path = (path if path.is_absolute() else root / path).resolve()
+    if path != root and not path.is_relative_to(root):
+        raise DatasetError(_("The dataset must be inside the datasets root (%(root)s).") % {"root": root})
+    if path.is_file() and path.name in ("data.yaml", "data.yml"):
+        path = path.parent
+    if not path.is_dir():
+        raise DatasetError(_("There is no dataset at %(path)s.") % {"path": raw})
+    return path
+
+
+def check_layout(path: Path, task_type: str) -> None:
+    """Raises DatasetError unless the folder has the layout the task needs."""
+    if task_type == Task.IMAGE_CLASSIFICATION:
+        _check_image_folder(path)
+    else:
+        _check_yolo_yaml(path, task_type)
+
+
+def _check_image_folder(path: Path) -> None:
+    classes = {}
+    for split in ("train", "val"):
+        split_dir = path / split
+        if not split_dir.is_dir():
+            raise DatasetError(_("Dataset has no %(split)s split (expected %(split)s/<class>/<images>).") % {"split": split})
+        class_dirs = [d for d in sorted(split_dir.iterdir()) if d.is_dir() and _has_image(d)]
+        if not class_dirs:
+            raise DatasetError(_("The %(split)s split has no class folders with images.") % {"split": split})
+        classes[split] = [d.name for d in class_dirs]
+    if len(classes["train"]) < 2:
+        raise DatasetError(_("Classification needs at least two classes in train/."))
+    if classes["train"] != classes["val"]:
+        raise DatasetError(_("The val classes differ from the train classes."))
+
+
+def read_yolo_yaml(path: Path) -> dict:
+    yaml_path = path / "data.yaml"
+    if not yaml_path.is_file():
+        raise DatasetError(_("Dataset has no data.yaml (the YOLO layout detection and segmentation need)."))
+    try:
+        data = yaml.safe_load(yaml_path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise DatasetError(_("data.yaml is not valid YAML: %(error)s") % {"error": str(error).splitlines()[0]}) from None
+    if not isinstance(data, dict):
+        raise DatasetError(_("data.yaml must be a mapping with train, val and names."))
+    return data
+
+
+def _check_yolo_yaml(path: Path, task_type: str) -> None:
+    data = read_yolo_yaml(path)
+    if not data.get("names"):
+        raise DatasetError(_("data.yaml has no class names (names:)."))
+    if "download" in data:
+        raise DatasetError(_("data.yaml asks for a download; datasets must be local."))
+    base = Path(data.get("path") or path)
+    base = base if base.is_absolute() else (path / base).resolve()
+    for split in ("train", "val"):
+        if not data.get(split):
+            raise DatasetError(_("Dataset has no %(split)s split in data.yaml.") % {"split": split})
+        images = (base / str(data[split])).resolve()
+        if not images.is_relative_to(Path(settings.DATASETS_ROOT).resolve()):
+            raise DatasetError(_("data.yaml points outside the datasets root."))
+        if not images.is_dir() or not _has_image(images):
+            raise DatasetError(_("The %(split)s images folder (%(folder)s) has no images.") % {"split": split, "folder": data[split]})
+    if task_type == Task.INSTANCE_SEGMENTATION and not _has_polygon_labels(base / str(data["val"])):
+        raise DatasetError(_("The labels are boxes, not polygons: segmentation needs polygon labels."))
+
+
+def _has_image(folder: Path) -> bool:
+    return any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir() if p.is_file())
+
+
+def _has_polygon_labels(images: Path) -> bool:
+    labels = Path(str(images).replace("/images", "/labels", 1))
+    for label_file in sorted(labels.glob("*.txt"))[:20]:
+        for line in label_file.read_text().splitlines():
+            if len(line.split()) > 5:
+                return True
+    return False
+
+
+def available() -> list[Dataset]:
+    """Datasets directly under DATASETS_ROOT, with the tasks each one fits."""
+    root = Path(settings.DATASETS_ROOT)
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        tasks = set()
+        for task_type in Task.values:
+            try:
+                check_layout(folder.resolve(), task_type)
+            except (DatasetError, OSError):
+                continue
+            tasks.add(task_type)
+        if tasks:
+            found.append(Dataset(path=folder.resolve(), task_types=frozenset(tasks)))
+    return found

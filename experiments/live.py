@@ -1,0 +1,136 @@
+"""Live updates: every committed change to an experiment becomes an event.
+
+Services record an ExperimentEvent in the same transaction as the change.
+How it reaches the browsers' WebSockets depends on the deployment:
+
+- with REDIS_URL, the process that made the change publishes it to the
+  channel layer (Redis) right after commit: near-instant, any number of web
+  and worker processes;
+- without it (the embedded default), each web process runs a DatabaseRelay
+  that reads new events every LIVE_RELAY_POLL_MS and publishes them to its
+  own in-memory channel layer.
+"""
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from experiments.models import ExperimentEvent, TrainingJob
+
+logger = logging.getLogger(__name__)
+
+
+def project_group(project_id: int) -> str:
+    return f"project_{project_id}"
+
+
+def job_state(job: TrainingJob) -> dict:
+    """The fields a live client needs to redraw an experiment."""
+    return {
+        "experiment_id": job.id,
+        "status": job.status,
+        "epoch": job.current_epoch,
+        "epochs": job.epochs,
+        "progress": round(job.progress, 4),
+        "accuracy": job.accuracy,
+        "loss": job.loss,
+        "error_message": job.error_message,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "completed_at": job.completed_at.isoformat() if job.completed_at else None,
+    }
+
+
+def record_event(job: TrainingJob, event_type: str, payload: dict) -> ExperimentEvent:
+    """Stores the event with the change; publishes it after commit when Redis carries events."""
+    event = ExperimentEvent.objects.create(
+        project_id=job.project_id, experiment_id=job.id, type=event_type, payload=payload
+    )
+    if settings.REDIS_URL:
+        transaction.on_commit(lambda: publish(event))
+    return event
+
+
+def publish(event: ExperimentEvent) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            project_group(event.project_id), {"type": "experiment.event", "message": event.message()}
+        )
+    except Exception:  # a live push must never break training; the page resyncs on reconnect
+        logger.exception("Could not publish event %s", event.id)
+
+
+class DatabaseRelay:
+    """Publishes committed events from the database to this process's channel layer.
+
+    One per web process, started by the first WebSocket that connects; it also
+    fails the jobs of lost workers, so a dead worker is noticed even when no
+    other worker runs.
+    """
+
+    _instance = None
+
+    # On PostgreSQL ids are not committed in order: an event with a lower id can
+    # become visible after a higher one. The relay therefore re-reads the last
+    # few seconds of ids and remembers which it has already sent.
+    SETTLE_SECONDS = 10
+
+    def __init__(self):
+        self.low_water = None
+        self.sent: set[int] = set()
+        self.task = None
+
+    @classmethod
+    def ensure_running(cls) -> None:
+        if settings.REDIS_URL:
+            return
+        if cls._instance is None:
+            cls._instance = cls()
+        relay = cls._instance
+        if relay.task is None or relay.task.done():
+            relay.task = asyncio.get_running_loop().create_task(relay.run())
+
+    async def run(self) -> None:
+        from experiments.services import reap_lost_jobs
+
+        layer = get_channel_layer()
+        interval = settings.LIVE_RELAY_POLL_MS / 1000
+        if self.low_water is None:
+            self.low_water = await database_sync_to_async(_latest_event_id)()
+        loops = 0
+        while True:
+            try:
+                events = await database_sync_to_async(_events_after)(self.low_water)
+                for event in events:
+                    if event.id in self.sent:
+                        continue
+                    await layer.group_send(
+                        project_group(event.project_id), {"type": "experiment.event", "message": event.message()}
+                    )
+                    self.sent.add(event.id)
+                settled = timezone.now() - timedelta(seconds=self.SETTLE_SECONDS)
+                settled_ids = [e.id for e in events if e.created_at < settled]
+                if settled_ids:
+                    self.low_water = max(settled_ids)
+                    self.sent = {i for i in self.sent if i > self.low_water}
+                loops += 1
+                if loops % max(1, int(10 / interval)) == 0:  # about every 10 s
+                    await database_sync_to_async(reap_lost_jobs)()
+            except Exception:
+                logger.exception("Live relay failed; retrying")
+            await asyncio.sleep(interval)
+
+
+def _latest_event_id() -> int:
+    latest = ExperimentEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return latest or 0
+
+
+def _events_after(low_water: int) -> list[ExperimentEvent]:
+    return list(ExperimentEvent.objects.filter(id__gt=low_water).order_by("id")[:1000])

@@ -1,0 +1,152 @@
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from experiments import datasets, services
+from experiments.models import TrainingJob
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingCancelled(Exception):
+    pass
+
+
+class TrainingError(Exception):
+    """A failure with a one-line reason for the user."""
+
+
+@dataclass(frozen=True)
+class Result:
+    accuracy: float | None
+    loss: float | None
+
+
+class Monitor(threading.Thread):
+    """Beside the training: heartbeats for the job and notices a cancel request within half a second."""
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, job: TrainingJob):
+        super().__init__(name=f"monitor-{job.id}", daemon=True)
+        self.job = job
+        self.cancelled = threading.Event()
+        self.stopped = threading.Event()
+
+    def run(self):
+        last_beat = time.monotonic()
+        try:
+            while not self.stopped.wait(self.POLL_SECONDS):
+                try:
+                    if services.experiment_cancel_requested(job=self.job):
+                        self.cancelled.set()
+                    if time.monotonic() - last_beat >= settings.WORKER_HEARTBEAT_SECONDS:
+                        services.experiment_heartbeat(job=self.job)
+                        last_beat = time.monotonic()
+                except Exception:
+                    logger.exception("Heartbeat for experiment %s failed", self.job.id)
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+class Reporter:
+    """What a trainer calls: between batches (to stop when cancelled) and after each epoch."""
+
+    def __init__(self, job: TrainingJob, monitor: Monitor):
+        self.job = job
+        self.monitor = monitor
+
+    def should_stop(self) -> bool:
+        return self.monitor.cancelled.is_set()
+
+    def check_cancelled(self) -> None:
+        if self.should_stop():
+            raise TrainingCancelled
+
+    def epoch_end(self, *, epoch, train_loss, val_loss, accuracy, duration_seconds) -> None:
+        logger.info(
+            "Experiment %s epoch %s/%s: train loss %s, val loss %s, accuracy %s (%.1f s)",
+            self.job.id, epoch, self.job.epochs, train_loss, val_loss, accuracy, duration_seconds,
+        )  # fmt: skip
+        still_ours = services.experiment_record_epoch(
+            job=self.job,
+            epoch=epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            accuracy=accuracy,
+            duration_seconds=duration_seconds,
+        )
+        if not still_ours:  # failed as lost, or cancelled, meanwhile
+            raise TrainingCancelled
+
+
+def run(job_id: int, *, worker_id: str) -> str:
+    job = services.experiment_start(job_id=job_id, worker_id=worker_id)
+    if job is None:
+        logger.info("Experiment %s is no longer pending; nothing to do", job_id)
+        return "skipped"
+    run_dir = Path(settings.RUNS_DIR) / f"experiment-{job.id}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_handler = logging.FileHandler(run_dir / "train.log")
+    logging.getLogger().addHandler(log_handler)
+    monitor = Monitor(job)
+    monitor.start()
+    try:
+        logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_path)
+        result = _train(job, run_dir, Reporter(job, monitor))
+        services.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
+        return "completed"
+    except TrainingCancelled:
+        services.experiment_mark_cancelled(job=job)
+        return "cancelled"
+    except Exception as error:
+        logger.exception("Experiment %s failed", job.id)
+        services.experiment_fail(job=job, reason=human_reason(error))
+        return "failed"
+    finally:
+        monitor.stop()
+        logging.getLogger().removeHandler(log_handler)
+        log_handler.close()
+
+
+def _train(job: TrainingJob, run_dir: Path, reporter: Reporter) -> Result:
+    dataset = Path(job.dataset_path)
+    try:
+        datasets.check_layout(dataset, job.task_type)
+    except (datasets.DatasetError, OSError) as error:
+        raise TrainingError(str(error)) from error
+    if job.framework == TrainingJob.Framework.TIMM:
+        from experiments.training import timm_trainer
+
+        return timm_trainer.train(job, dataset, run_dir, device(), reporter)
+    from experiments.training import ultralytics_trainer
+
+    return ultralytics_trainer.train(job, dataset, run_dir, device(), reporter)
+
+
+def device() -> str:
+    import torch
+
+    if settings.TRAINING_DEVICE:
+        return settings.TRAINING_DEVICE
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def human_reason(error: BaseException) -> str:
+    """One line a user can read; the traceback is in the worker's log."""
+    text = str(error).strip()
+    if "CUDA out of memory" in text or type(error).__name__ == "OutOfMemoryError":
+        return "CUDA out of memory"
+    if isinstance(error, TrainingError):
+        return text.splitlines()[0] if text else "Training failed"
+    first_line = text.splitlines()[0] if text else ""
+    return f"{type(error).__name__}: {first_line}"[:300] if first_line else type(error).__name__

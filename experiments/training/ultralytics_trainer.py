@@ -1,0 +1,134 @@
+"""Detection, segmentation (and -cls classification) with Ultralytics' own trainer, fully offline.
+
+accuracy = box mAP50 (detection), mask mAP50 (segmentation) or top-1 (-cls),
+from the validation after each epoch; at the end, from Ultralytics' final
+validation of the best weights. loss = the sum of the validation losses
+(box + cls + dfl, + seg for segmentation).
+"""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from experiments.models import TrainingJob
+from experiments.training.runner import Reporter, Result, TrainingCancelled
+
+Task = TrainingJob.TaskType
+ACCURACY_KEYS = {
+    Task.OBJECT_DETECTION: "metrics/mAP50(B)",
+    Task.INSTANCE_SEGMENTATION: "metrics/mAP50(M)",
+    Task.IMAGE_CLASSIFICATION: "metrics/accuracy_top1",
+}
+DEFAULT_IMAGE_SIZE = 128
+
+
+def configure_offline() -> None:
+    """Nothing may reach the network: no downloads, no installs, no telemetry, no logger integrations."""
+    config_dir = Path(settings.RUNS_DIR) / ".ultralytics"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["YOLO_OFFLINE"] = "1"
+    os.environ["YOLO_AUTOINSTALL"] = "0"
+    os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
+    # Ultralytics checks for its plotting font on every train and val and
+    # downloads it when missing; a local DejaVu font under its name will do.
+    import matplotlib
+
+    dejavu = Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        if not (config_dir / name).exists():
+            shutil.copy(dejavu, config_dir / name)
+    from ultralytics import settings as yolo_settings
+
+    yolo_settings.update(
+        {
+            "sync": False,
+            "clearml": False,
+            "comet": False,
+            "dvc": False,
+            "mlflow": False,
+            "raytune": False,
+            "tensorboard": False,
+            "wandb": False,
+            "runs_dir": str(Path(settings.RUNS_DIR)),
+            "datasets_dir": str(Path(settings.DATASETS_ROOT)),
+            "weights_dir": str(config_dir / "weights"),
+        }
+    )
+
+
+def train(job: TrainingJob, dataset: Path, run_dir: Path, device: str, reporter: Reporter) -> Result:
+    configure_offline()
+    from ultralytics import YOLO
+
+    model = YOLO(f"{job.model_name}.yaml", task=_yolo_task(job.task_type))  # from scratch
+    accuracy_key = ACCURACY_KEYS[job.task_type]
+    state = {"reported": 0, "accuracy": None, "loss": None, "epoch_started": time.monotonic()}
+
+    def stop_if_cancelled(trainer_or_validator):
+        if reporter.should_stop():
+            raise TrainingCancelled
+
+    def on_train_epoch_start(trainer):
+        state["epoch_started"] = time.monotonic()
+
+    def on_fit_epoch_end(trainer):
+        epoch = trainer.epoch + 1
+        metrics = trainer.metrics or {}
+        accuracy = metrics.get(accuracy_key)
+        if epoch > job.epochs or epoch <= state["reported"]:
+            # Ultralytics' final validation of the best weights: the final accuracy.
+            state["accuracy"] = accuracy if accuracy is not None else state["accuracy"]
+            return
+        val_losses = [float(v) for k, v in metrics.items() if k.startswith("val/")]
+        val_loss = sum(val_losses) if val_losses else None
+        train_loss = _total(getattr(trainer, "tloss", None))
+        state.update(reported=epoch, accuracy=accuracy, loss=val_loss)
+        reporter.epoch_end(
+            epoch=epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            accuracy=None if accuracy is None else float(accuracy),
+            duration_seconds=time.monotonic() - state["epoch_started"],
+        )
+
+    model.add_callback("on_train_batch_end", stop_if_cancelled)
+    model.add_callback("on_val_batch_end", stop_if_cancelled)
+    model.add_callback("on_train_epoch_start", on_train_epoch_start)
+    model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
+    data = dataset if job.task_type == Task.IMAGE_CLASSIFICATION else dataset / "data.yaml"
+    model.train(
+        data=str(data),
+        epochs=job.epochs,
+        batch=job.batch_size,
+        imgsz=job.image_size or DEFAULT_IMAGE_SIZE,
+        lr0=job.learning_rate,
+        device=device,
+        workers=0,  # data loading in the worker process: our machines have 2 cores
+        project=str(run_dir),
+        name="ultralytics",
+        exist_ok=True,
+        pretrained=False,
+        amp=False,  # the AMP check downloads yolo11n.pt
+        plots=False,
+        verbose=False,
+        seed=job.id,
+        deterministic=False,
+    )
+    accuracy = state["accuracy"]
+    return Result(accuracy=None if accuracy is None else float(accuracy), loss=state["loss"])
+
+
+def _total(losses) -> float | None:
+    """The trainer's running loss: a tensor of loss items, or a dict of them in newer releases."""
+    if losses is None:
+        return None
+    if isinstance(losses, dict):
+        return float(sum(float(v) for v in losses.values()))
+    return float(losses.sum())
+
+
+def _yolo_task(task_type: str) -> str:
+    return {Task.OBJECT_DETECTION: "detect", Task.INSTANCE_SEGMENTATION: "segment"}.get(task_type, "classify")
