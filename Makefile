@@ -7,7 +7,7 @@ PORT ?= 8000
 
 .PHONY: install run test lint format messages
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-worker.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -15,9 +15,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 run: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) scripts/run
 
 test: install
 	scripts/test
@@ -32,6 +30,6 @@ format: install
 
 # After changing user-facing strings: extract, fill in Korean, compile.
 messages: install
-	DEBUG=1 $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=staticfiles --no-obsolete
+	DEBUG=1 $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=staticfiles --ignore=datasets --ignore=runs --no-obsolete
 	$(PY) scripts/ko_translations.py
 	DEBUG=1 $(PY) manage.py compilemessages -l ko --ignore=.venv

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from experiments import datasets, services
 from experiments.models import TrainingJob
@@ -90,6 +91,12 @@ class Reporter:
 
 
 def run(job_id: int, *, worker_id: str) -> str:
+    # What the worker stores (error messages) is data, not UI: always in English.
+    with translation.override("en"):
+        return _run(job_id, worker_id=worker_id)
+
+
+def _run(job_id: int, *, worker_id: str) -> str:
     job = services.experiment_start(job_id=job_id, worker_id=worker_id)
     if job is None:
         logger.info("Experiment %s is no longer pending; nothing to do", job_id)
