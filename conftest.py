@@ -1,4 +1,6 @@
 import io
+import os
+import shutil
 
 import pytest
 from django.core.management import call_command
@@ -46,3 +48,44 @@ def other_api(demo):
 @pytest.fixture
 def anon_api(demo):
     return api_client_for(None)
+
+
+@pytest.fixture(scope="session")
+def demo_datasets(tmp_path_factory):
+    """Tiny synthetic datasets (a few dozen images each), written once per test run."""
+    root = tmp_path_factory.mktemp("datasets")
+    call_command("make_demo_datasets", "--images", "24", "--root", str(root), stdout=io.StringIO())
+    return root
+
+
+@pytest.fixture
+def datasets_root(settings, demo_datasets, tmp_path):
+    settings.DATASETS_ROOT = demo_datasets
+    settings.RUNS_DIR = tmp_path / "runs"
+    return demo_datasets
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here)."""
+    if not os.path.exists(CHROMIUM):
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the test makes around it are synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()

@@ -1,13 +1,25 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from experiments.models import TrainingJob
+from experiments import services
+from experiments.models import TrainingJob, TrainingMetric
 from experiments.templatetags.experiments_tags import badge_context, percent
 
 
 def status_badge_html(job: TrainingJob) -> str:
     return render_to_string("experiments/_status_badge.html", badge_context(job.status))
+
+
+class TrainingMetricInline(admin.TabularInline):
+    model = TrainingMetric
+    fields = ["epoch", "train_loss", "val_loss", "accuracy", "duration_seconds"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TrainingJob)
@@ -27,8 +39,25 @@ class TrainingJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["project__owner"]
     raw_id_fields = ["project"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = [
+        "created_at", "updated_at", "started_at", "completed_at", "current_epoch", "worker_id", "heartbeat_at",
+        "cancel_requested_at",
+    ]  # fmt: skip
     ordering = ["-created_at", "-id"]
+    inlines = [TrainingMetricInline]
+    actions = ["cancel_experiments"]
+
+    @admin.action(description=_("Cancel selected experiments"))
+    def cancel_experiments(self, request, queryset):
+        cancelled = 0
+        for job in queryset:
+            try:
+                services.experiment_cancel(job=job)
+                cancelled += 1
+            except services.ExperimentConflict as error:
+                self.message_user(request, f"{job}: {error}", messages.WARNING)
+        if cancelled:
+            self.message_user(request, _("%(count)d experiment(s) cancelled or asked to stop.") % {"count": cancelled})
 
     class Media:
         css = {"all": ["css/admin.css"]}

@@ -68,7 +68,9 @@ def _check_image_folder(path: Path) -> None:
     for split in ("train", "val"):
         split_dir = path / split
         if not split_dir.is_dir():
-            raise DatasetError(_("Dataset has no %(split)s split (expected %(split)s/<class>/<images>).") % {"split": split})
+            raise DatasetError(
+                _("Dataset has no %(split)s split (expected %(split)s/<class>/<images>).") % {"split": split}
+            )
         class_dirs = [d for d in sorted(split_dir.iterdir()) if d.is_dir() and _has_image(d)]
         if not class_dirs:
             raise DatasetError(_("The %(split)s split has no class folders with images.") % {"split": split})
@@ -86,7 +88,9 @@ def read_yolo_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(yaml_path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise DatasetError(_("data.yaml is not valid YAML: %(error)s") % {"error": str(error).splitlines()[0]}) from None
+        raise DatasetError(
+            _("data.yaml is not valid YAML: %(error)s") % {"error": str(error).splitlines()[0]}
+        ) from None
     if not isinstance(data, dict):
         raise DatasetError(_("data.yaml must be a mapping with train, val and names."))
     return data
@@ -107,7 +111,9 @@ def _check_yolo_yaml(path: Path, task_type: str) -> None:
         if not images.is_relative_to(Path(settings.DATASETS_ROOT).resolve()):
             raise DatasetError(_("data.yaml points outside the datasets root."))
         if not images.is_dir() or not _has_image(images):
-            raise DatasetError(_("The %(split)s images folder (%(folder)s) has no images.") % {"split": split, "folder": data[split]})
+            raise DatasetError(
+                _("The %(split)s images folder (%(folder)s) has no images.") % {"split": split, "folder": data[split]}
+            )
     if task_type == Task.INSTANCE_SEGMENTATION and not _has_polygon_labels(base / str(data["val"])):
         raise DatasetError(_("The labels are boxes, not polygons: segmentation needs polygon labels."))
 

@@ -103,7 +103,9 @@ class TrainingJob(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="job_project_created_idx"),
             models.Index(fields=["project", "status", "-created_at", "-id"], name="job_project_status_created_idx"),
-            models.Index(fields=["heartbeat_at"], condition=models.Q(status="running"), name="job_running_heartbeat_idx"),
+            models.Index(
+                fields=["heartbeat_at"], condition=models.Q(status="running"), name="job_running_heartbeat_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,8 +14,10 @@ from projects.views import owned_project_or_404
 
 def owned_job_or_404(request, project_id, experiment_id) -> TrainingJob:
     project = owned_project_or_404(request, project_id)
-    jobs = TrainingJob.objects.for_project(project).select_related("project").prefetch_related(
-        Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch"))
+    jobs = (
+        TrainingJob.objects.for_project(project)
+        .select_related("project")
+        .prefetch_related(Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch")))
     )
     try:
         return jobs.get_by_raw_id(experiment_id)

@@ -92,13 +92,11 @@ KO = {
     "The dataset path is not a valid path.": "데이터셋 경로가 올바른 경로가 아닙니다.",
     "The dataset must be inside the datasets root (%(root)s).": "데이터셋은 데이터셋 루트(%(root)s) 안에 있어야 합니다.",
     "There is no dataset at %(path)s.": "%(path)s에 데이터셋이 없습니다.",
-    "Dataset has no %(split)s split (expected %(split)s/<class>/<images>).":
-        "데이터셋에 %(split)s 분할이 없습니다 (%(split)s/<클래스>/<이미지> 구조가 필요합니다).",
+    "Dataset has no %(split)s split (expected %(split)s/<class>/<images>).": "데이터셋에 %(split)s 분할이 없습니다 (%(split)s/<클래스>/<이미지> 구조가 필요합니다).",
     "The %(split)s split has no class folders with images.": "%(split)s 분할에 이미지가 든 클래스 폴더가 없습니다.",
     "Classification needs at least two classes in train/.": "분류에는 train/에 클래스가 두 개 이상 필요합니다.",
     "The val classes differ from the train classes.": "val 클래스가 train 클래스와 다릅니다.",
-    "Dataset has no data.yaml (the YOLO layout detection and segmentation need).":
-        "데이터셋에 data.yaml이 없습니다 (탐지와 분할에는 YOLO 구조가 필요합니다).",
+    "Dataset has no data.yaml (the YOLO layout detection and segmentation need).": "데이터셋에 data.yaml이 없습니다 (탐지와 분할에는 YOLO 구조가 필요합니다).",
     "data.yaml is not valid YAML: %(error)s": "data.yaml이 올바른 YAML이 아닙니다: %(error)s",
     "data.yaml must be a mapping with train, val and names.": "data.yaml에는 train, val, names가 있어야 합니다.",
     "data.yaml has no class names (names:).": "data.yaml에 클래스 이름(names:)이 없습니다.",
@@ -106,8 +104,7 @@ KO = {
     "Dataset has no %(split)s split in data.yaml.": "data.yaml에 %(split)s 분할이 없습니다.",
     "data.yaml points outside the datasets root.": "data.yaml이 데이터셋 루트 밖을 가리킵니다.",
     "The %(split)s images folder (%(folder)s) has no images.": "%(split)s 이미지 폴더(%(folder)s)에 이미지가 없습니다.",
-    "The labels are boxes, not polygons: segmentation needs polygon labels.":
-        "레이블이 다각형이 아니라 상자입니다. 분할에는 다각형 레이블이 필요합니다.",
+    "The labels are boxes, not polygons: segmentation needs polygon labels.": "레이블이 다각형이 아니라 상자입니다. 분할에는 다각형 레이블이 필요합니다.",
     "Framework": "프레임워크",
     "Dataset": "데이터셋",
     "Epochs": "에포크",
@@ -129,8 +126,7 @@ KO = {
     "%(model)s trains for %(tasks)s, not %(task)s.": "%(model)s은(는) %(task)s가 아니라 %(tasks)s용입니다.",
     "Must be between %(low)d and %(high)d.": "%(low)d에서 %(high)d 사이여야 합니다.",
     "Must be greater than 0 and at most %(max)s.": "0보다 크고 %(max)s 이하여야 합니다.",
-    "This experiment is already %(status)s; only pending or running experiments can be cancelled.":
-        "이 실험은 이미 %(status)s 상태입니다. 대기 중이거나 실행 중인 실험만 취소할 수 있습니다.",
+    "This experiment is already %(status)s; only pending or running experiments can be cancelled.": "이 실험은 이미 %(status)s 상태입니다. 대기 중이거나 실행 중인 실험만 취소할 수 있습니다.",
     "latest": "최근",
     "No epochs yet": "아직 에포크 없음",
     "Cancel training": "학습 취소",
@@ -150,8 +146,7 @@ KO = {
     "Training progress": "학습 진행률",
     "Stopping…": "중지하는 중…",
     "New experiment": "새 실험",
-    "The model is trained from scratch by a worker; this project's page follows it live.":
-        "워커가 모델을 처음부터 학습합니다. 프로젝트 페이지에서 실시간으로 볼 수 있습니다.",
+    "The model is trained from scratch by a worker; this project's page follows it live.": "워커가 모델을 처음부터 학습합니다. 프로젝트 페이지에서 실시간으로 볼 수 있습니다.",
     "Back": "돌아가기",
     "Start training": "학습 시작",
 }

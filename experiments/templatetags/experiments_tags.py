@@ -58,7 +58,11 @@ def sparkline(metrics) -> dict:
     """A tiny accuracy curve for a table row (accuracy is a fraction: drawn on 0..1)."""
     values = [m.accuracy for m in metrics]
     points = _scaled_points(values, 80, 22, 2, low=0.0, high=1.0)
-    return {"points": " ".join(f"{x},{y}" for x, y in points), "count": len(points), "last": values[-1] if values else None}
+    return {
+        "points": " ".join(f"{x},{y}" for x, y in points),
+        "count": len(points),
+        "last": values[-1] if values else None,
+    }
 
 
 @register.inclusion_tag("experiments/_chart.html")

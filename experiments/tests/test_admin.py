@@ -79,3 +79,27 @@ def test_the_project_page_inlines_its_experiments(operator_client):
 def test_regular_users_cannot_open_the_admin(client, demo):
     client.force_login(demo["owner"])
     assert client.get("/admin/experiments/trainingjob/").status_code == 302
+
+
+def test_operators_see_the_metrics_of_an_experiment(operator_client):
+    TrainingJob.objects.get(pk=1).metrics.create(
+        epoch=7, train_loss=0.3, val_loss=0.25, accuracy=0.91, duration_seconds=4
+    )
+    html = operator_client.get("/admin/experiments/trainingjob/1/change/").content.decode()
+    assert "0.91" in html and "0.25" in html
+
+
+def test_operators_can_cancel_from_the_list(operator_client):
+    pending = TrainingJob.objects.create(
+        project_id=1, model_name="resnet18", framework="timm", task_type="image_classification",
+        dataset_path="/d", epochs=3, batch_size=2, learning_rate=0.01,
+    )  # fmt: skip
+    response = operator_client.post(
+        "/admin/experiments/trainingjob/",
+        {"action": "cancel_experiments", "_selected_action": [pending.id, 1]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert (pending.status, pending.error_message) == ("cancelled", "Cancelled by user")
+    assert TrainingJob.objects.get(pk=1).status == "completed"  # finished: warned, left alone

@@ -72,7 +72,6 @@ def test_the_project_page_shows_the_spec_table(owner_client):
     assert [d for d in re.findall(r">(\d{4}-\d\d-\d\d)</time>", html)] == [
         "2024-01-18", "2024-01-17", "2024-01-16", "2024-01-15",
     ]  # fmt: skip
-    assert "새 실험" not in html  # belongs to the experiment-creation issue
 
 
 def test_an_accuracy_of_zero_shows_as_zero_percent(owner_client):
