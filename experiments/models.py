@@ -181,4 +181,4 @@ class ExperimentEvent(models.Model):
         return f"{self.type} {self.experiment_id}"
 
     def message(self) -> dict:
-        return {"type": self.type, "event_id": self.id, **self.payload}
+        return {"type": self.type, "event_id": self.id, "at": self.created_at.isoformat(), **self.payload}

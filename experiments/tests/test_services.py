@@ -77,7 +77,7 @@ def test_epochs_update_the_row_and_store_metrics(demo):
     assert (job.current_epoch, job.accuracy, job.loss, job.progress) == (2, 0.75, 0.6, 0.4)
     event = ExperimentEvent.objects.filter(experiment_id=job.id, type="training_progress").get()
     assert event.message() == {
-        "type": "training_progress", "event_id": event.id, "experiment_id": job.id,
+        "type": "training_progress", "event_id": event.id, "at": event.created_at.isoformat(), "experiment_id": job.id,
         "epoch": 2, "epochs": 5, "progress": 0.4, "loss": 0.6, "accuracy": 0.75,
     }  # fmt: skip
 
