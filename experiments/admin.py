@@ -1,14 +1,9 @@
 from django.contrib import admin, messages
-from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from experiments import services
 from experiments.models import TrainingJob, TrainingMetric
-from experiments.templatetags.experiments_tags import badge_context, percent
-
-
-def status_badge_html(job: TrainingJob) -> str:
-    return render_to_string("experiments/_status_badge.html", badge_context(job.status))
+from experiments.templatetags.experiments_tags import percent, status_badge
 
 
 class TrainingMetricInline(admin.TabularInline):
@@ -72,7 +67,7 @@ class TrainingJobAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, job):
-        return status_badge_html(job)
+        return status_badge(job.status)
 
     @admin.display(description=_("accuracy"), ordering="accuracy")
     def accuracy_percent(self, job):

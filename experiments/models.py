@@ -17,7 +17,8 @@ class TrainingJobQuerySet(models.QuerySet):
         return self.filter(project=project)
 
     def newest_first(self) -> "TrainingJobQuerySet":
-        # Served by the (project, created_at desc, id desc) indexes below.
+        # Served by the (project, created_at desc, id desc) indexes below;
+        # pages past the first are read from a boundary key (NEWEST_FIRST_KEYSET).
         return self.order_by("-created_at", "-id")
 
     def with_accuracy_history(self) -> "TrainingJobQuerySet":
@@ -49,6 +50,7 @@ class TrainingJob(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+    NEWEST_FIRST_KEYSET = ("created_at", "id")
 
     class Framework(models.TextChoices):
         TIMM = "timm", "timm"
@@ -138,6 +140,26 @@ class TrainingJob(models.Model):
         if self.status == self.Status.COMPLETED:
             return 1.0
         return min(1.0, self.current_epoch / self.epochs) if self.epochs else 0.0
+
+
+class ProjectStatusCount(models.Model):
+    """How many experiments a project has in each status.
+
+    Maintained by database triggers on training_jobs (migration 0003), so that
+    every write path - services, the admin, bulk inserts, raw SQL - keeps it
+    exact, and a list never has to count a project's rows.
+    """
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="status_count_rows")
+    status = models.CharField(max_length=20)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "project_status_counts"
+        constraints = [models.UniqueConstraint(fields=["project", "status"], name="status_count_unique")]
+
+    def __str__(self):
+        return f"{self.project_id} {self.status}: {self.count}"
 
 
 class TrainingMetric(models.Model):

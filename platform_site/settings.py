@@ -136,11 +136,10 @@ TEMPLATES = [
 #
 # The prototype's SQLAlchemy pool kept 5 connections, allowed 10 overflow and
 # pinged before use. Django's equivalent is one persistent connection per
-# server thread: CONN_MAX_AGE keeps it open between requests and
-# CONN_HEALTH_CHECKS pings it before reuse (pre-ping). The number of open
-# connections is the number of server threads: gunicorn's WEB_CONCURRENCY
-# workers x GUNICORN_THREADS threads (2 x 4 = 8 by default), inside the
-# prototype's 5 + 10 = 15.
+# thread: CONN_MAX_AGE keeps it open between requests and CONN_HEALTH_CHECKS
+# pings it before reuse (pre-ping). Under ASGI a web process runs its views in
+# one thread, so the web service holds about WEB_CONCURRENCY connections (2 by
+# default); README.md has the whole count.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'vision_platform.db'}",

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from experiments.api.views import ExperimentViewSet
+from platform_site import api_views
 from projects.api.views import ProjectViewSet
 
 
@@ -25,6 +26,7 @@ api_v1 = [
     re_path(r"^auth/token/?$", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token_refresh"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^me/?$", api_views.me, name="me"),
     *router.urls,
 ]
 

@@ -32,15 +32,8 @@ class ProjectQuerySet(models.QuerySet):
         return self.order_by("-created_at", "-id")
 
     def with_status_counts(self) -> "ProjectQuerySet":
-        """Annotates count_<status> for every experiment status (one grouped query)."""
-        from experiments.models import TrainingJob
-
-        return self.annotate(
-            **{
-                f"count_{status}": models.Count("jobs", filter=models.Q(jobs__status=status))
-                for status in TrainingJob.Status.values
-            }
-        )
+        """Prefetches the maintained experiment counts per status (one query for all projects)."""
+        return self.prefetch_related("status_count_rows")
 
 
 class Project(models.Model):
@@ -70,9 +63,18 @@ class Project(models.Model):
         return self.name
 
     def status_counts(self) -> dict[str, int]:
-        """Counts per status, from with_status_counts() annotations when present."""
+        """{status: number of experiments} for every status, zeros included.
+
+        Read from project_status_counts, which triggers keep exact, so it costs
+        one tiny query (none after with_status_counts()) however many
+        experiments the project has.
+        """
         from experiments.models import TrainingJob
 
-        if all(hasattr(self, f"count_{s}") for s in TrainingJob.Status.values):
-            return {s: getattr(self, f"count_{s}") for s in TrainingJob.Status.values}
-        return TrainingJob.objects.filter(project=self).status_counts()
+        counts = dict.fromkeys(TrainingJob.Status.values, 0)
+        counts.update({row.status: row.count for row in self.status_count_rows.all()})
+        return counts
+
+    def count_jobs(self, statuses=()) -> int:
+        counts = self.status_counts()
+        return sum(counts.get(s, 0) for s in statuses) if statuses else sum(counts.values())

@@ -43,10 +43,12 @@ def _experiments_page(request, project, template):
     except InvalidQueryParameter as error:
         return _bad_request(request, error.param, error.message)
 
-    counts = jobs.status_counts()
+    counts = project.status_counts()
     selected = filterset.statuses
     total = sum(counts[s] for s in selected) if selected else sum(counts.values())
-    page = paginate(filterset.qs.with_accuracy_history(), page_request, total=total)
+    page = paginate(
+        filterset.qs.with_accuracy_history(), page_request, total=total, keyset=TrainingJob.NEWEST_FIRST_KEYSET
+    )
 
     context = {
         "project": project,

@@ -116,7 +116,9 @@ def main():
             print("Redis not reachable at 127.0.0.1:6379; skipped the Redis mode")
         browser.close()
 
-    print(f"\nEpoch end (worker commit) -> browser, {args.epochs} epochs of resnet18 per mode, CPU: {os.cpu_count()} cores")
+    print(
+        f"\nEpoch end (worker commit) -> browser, {args.epochs} epochs of resnet18 per mode, CPU: {os.cpu_count()} cores"
+    )
     print(f"{'mode':28} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cancel -> stopped s':>20}")
     for r in results:
         lat = r["latencies"]

@@ -71,8 +71,12 @@ def main():
     call_command("run_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
     wall = time.monotonic() - started
 
-    print(f"\nDevice: {device}; torch {torch.__version__}; {args.images} images per dataset; worker wall time {wall:.1f} s")
-    print(f"{'job':52} {'status':10} {'epochs':>6} {'train s':>8} {'epochs/s':>9} {'first epoch s':>14} {'accuracy':>9}")
+    print(
+        f"\nDevice: {device}; torch {torch.__version__}; {args.images} images per dataset; worker wall time {wall:.1f} s"
+    )
+    print(
+        f"{'job':52} {'status':10} {'epochs':>6} {'train s':>8} {'epochs/s':>9} {'first epoch s':>14} {'accuracy':>9}"
+    )
     for job in jobs:
         job = TrainingJob.objects.get(pk=job.pk)
         durations = list(job.metrics.order_by("epoch").values_list("duration_seconds", flat=True))

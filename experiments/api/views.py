@@ -59,6 +59,7 @@ class Conflict(APIException):
 )
 class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = ExperimentFilterSet
+    keyset = TrainingJob.NEWEST_FIRST_KEYSET
     lookup_value_regex = "[^/]+"
     queryset = TrainingJob.objects.none()  # for schema generation; see get_queryset
 
@@ -72,6 +73,18 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return TrainingJob.objects.for_project(self.get_project()).newest_first()
+
+    def list(self, request, *args, **kwargs):
+        filterset = ExperimentFilterSet(request.query_params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        # X-Total-Count from the maintained per-status counts: no COUNT(*) over the project's rows.
+        self.total_rows = self.get_project().count_jobs(filterset.statuses)
+        page = self.paginate_queryset(filterset.qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def count_rows(self, queryset) -> int:
+        return self.total_rows
 
     def get_object(self):
         jobs = TrainingJob.objects.for_project(self.get_project()).prefetch_related(

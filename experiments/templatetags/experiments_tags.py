@@ -1,4 +1,7 @@
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from experiments.models import TrainingJob
 
@@ -26,9 +29,43 @@ def badge_context(status: str) -> dict:
     }
 
 
-@register.inclusion_tag("experiments/_status_badge.html")
-def status_badge(status: str) -> dict:
-    return badge_context(status)
+# The tags below build their HTML in Python: they run for every row of every
+# list, and a sub-template per cell cost more than the rest of the page.
+
+
+@register.simple_tag
+def status_badge(status: str, label: str | None = None) -> str:
+    badge = badge_context(status)
+    return format_html(
+        '<span class="badge badge-{}" data-status="{}"><span aria-hidden="true">{}</span> {}</span>',
+        badge["colour"], status, badge["emoji"], label or badge["label"],
+    )  # fmt: skip
+
+
+@register.simple_tag
+def experiment_status(job: TrainingJob) -> str:
+    """The status cell: badge ("Running (Epoch 3/10)" and a progress bar while training) and any error."""
+    if job.status == Status.RUNNING and job.current_epoch:
+        label = _("Running (Epoch %(epoch)s/%(epochs)s)") % {"epoch": job.current_epoch, "epochs": job.epochs}
+        html = status_badge(job.status, label) + format_html(
+            '\n<progress class="epoch-progress" max="{}" value="{}" aria-label="{}">{}/{}</progress>',
+            job.epochs, job.current_epoch, _("Training progress"), job.current_epoch, job.epochs,
+        )  # fmt: skip
+        if job.cancel_requested_at:
+            html += format_html('<div class="muted small">{}</div>', _("Stopping…"))
+    else:
+        html = status_badge(job.status)
+    if job.error_message and job.status != Status.COMPLETED:
+        html += format_html('<div class="error-message">{}</div>', job.error_message)
+    return html
+
+
+@register.simple_tag
+def local_date(value) -> str:
+    """<time> with the full timestamp, showing the date in the active time zone."""
+    local = timezone.localtime(value)
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       local.strftime("%Y-%m-%d %H:%M %Z"), local.strftime("%Y-%m-%d"))  # fmt: skip
 
 
 @register.filter
@@ -53,16 +90,17 @@ def _scaled_points(values, width: float, height: float, pad: float, low=None, hi
     ]
 
 
-@register.inclusion_tag("experiments/_sparkline.html")
-def sparkline(metrics) -> dict:
+@register.simple_tag
+def sparkline(metrics) -> str:
     """A tiny accuracy curve for a table row (accuracy is a fraction: drawn on 0..1)."""
-    values = [m.accuracy for m in metrics]
-    points = _scaled_points(values, 80, 22, 2, low=0.0, high=1.0)
-    return {
-        "points": " ".join(f"{x},{y}" for x, y in points),
-        "count": len(points),
-        "last": values[-1] if values else None,
-    }
+    points = _scaled_points([m.accuracy for m in metrics], 80, 22, 2, low=0.0, high=1.0)
+    if len(points) < 2:
+        return ""
+    return format_html(
+        '<svg class="sparkline" width="80" height="22" viewBox="0 0 80 22" role="img" aria-label="{}">'
+        '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/></svg>',
+        _("accuracy per epoch"), " ".join(f"{x},{y}" for x, y in points),
+    )  # fmt: skip
 
 
 @register.inclusion_tag("experiments/_chart.html")

@@ -70,7 +70,17 @@ def test_the_owner_receives_progress_and_the_final_status(stack, demo):
     mine = [m for m in messages if m.get("experiment_id") == job_id]
     progress = [m for m in mine if m["type"] == "training_progress"]
     assert [m["epoch"] for m in progress] == [1, 2]
-    assert set(progress[0]) == {"type", "event_id", "at", "experiment_id", "epoch", "epochs", "progress", "loss", "accuracy"}
+    assert set(progress[0]) == {
+        "type",
+        "event_id",
+        "at",
+        "experiment_id",
+        "epoch",
+        "epochs",
+        "progress",
+        "loss",
+        "accuracy",
+    }
     assert (progress[0]["epochs"], progress[0]["progress"], progress[1]["progress"]) == (2, 0.5, 1.0)
     statuses = [m["status"] for m in mine if m["type"] == "status_changed"]
     assert statuses == ["running", "completed"]

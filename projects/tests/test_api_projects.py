@@ -112,3 +112,8 @@ def test_the_session_of_a_logged_in_user_opens_the_api(client, demo):
 def test_writes_are_not_allowed_on_projects(owner_api):
     assert owner_api.delete("/api/v1/projects/1").status_code == 405
     assert Project.objects.filter(pk=1).exists()
+
+
+def test_me_names_the_caller(owner_api, anon_api, demo):
+    assert owner_api.get("/api/v1/me").json() == {"id": demo["owner"].id, "username": "demo"}
+    assert anon_api.get("/api/v1/me").status_code == 401

@@ -1,0 +1,56 @@
+"""project_status_counts stays exact whatever writes the rows (triggers, SQLite and PostgreSQL)."""
+
+import pytest
+from django.db.models import Count
+
+from experiments.models import ProjectStatusCount, TrainingJob
+from projects.models import Project
+
+pytestmark = pytest.mark.django_db
+
+
+def real_counts() -> dict:
+    rows = TrainingJob.objects.order_by().values_list("project_id", "status").annotate(n=Count("id"))
+    return {(p, s): n for p, s, n in rows}
+
+
+def kept_counts() -> dict:
+    return {(r.project_id, r.status): r.count for r in ProjectStatusCount.objects.all() if r.count}
+
+
+def job(project, status="pending", **fields):
+    return TrainingJob(
+        project=project, model_name="m", framework="timm", task_type="image_classification", status=status,
+        dataset_path="/d", epochs=1, batch_size=1, learning_rate=0.1, **fields,
+    )  # fmt: skip
+
+
+def test_every_kind_of_write_keeps_the_counts_exact(demo):
+    one, two = Project.objects.get(pk=1), Project.objects.get(pk=2)
+    assert kept_counts() == real_counts()
+
+    TrainingJob.objects.bulk_create([job(one, s) for s in ["pending", "running", "completed"] * 50])
+    single = job(two, "pending")
+    single.save()
+    assert kept_counts() == real_counts()
+
+    single.status = "running"
+    single.save()
+    single.save()  # no change: no move
+    TrainingJob.objects.filter(project=one, status="pending").update(status="cancelled")
+    TrainingJob.objects.filter(project=one, status="running")[:1].get().delete()
+    TrainingJob.objects.filter(pk=single.pk).update(project=one)
+    TrainingJob.objects.filter(project=one, status="completed").update(accuracy=0.5)  # touches no count
+    assert kept_counts() == real_counts()
+
+    two.delete()
+    assert kept_counts() == real_counts()
+    assert not ProjectStatusCount.objects.filter(project_id=2).exists()
+
+
+def test_a_project_reads_its_counts_in_one_query(demo, django_assert_num_queries):
+    project = Project.objects.get(pk=1)
+    with django_assert_num_queries(1):
+        counts = project.status_counts()
+    assert counts == {"pending": 0, "running": 1, "completed": 2, "failed": 1, "cancelled": 0}
+    assert project.count_jobs(["completed", "failed"]) == 3

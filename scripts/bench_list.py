@@ -1,0 +1,397 @@
+"""The experiments list at scale: latency and throughput on SQLite and PostgreSQL.
+
+    .venv/bin/python scripts/bench_list.py            # 1,000,000 experiments, one project of 100,000
+    .venv/bin/python scripts/bench_list.py --quick    # 20,000 experiments, one project of 10,000
+
+For each database it generates the data through the ORM (bulk inserts) into a
+scratch database, starts the production server (gunicorn + uvicorn workers,
+DEBUG off, the settings we ship) on 127.0.0.1 and drives it with wrk from
+Debian's packages: a separate C process whose own cost is small next to a
+Python client's on a 2-core machine, and whose latency histogram is exact.
+Each endpoint is measured sequentially (1 connection) and with 8 concurrent
+connections. Prints one table and writes it, with the commands, the machine
+and the list queries' plans, to docs/performance.md (unless --no-write).
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_DB = "vision_bench"
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %.3f %.3f %.3f %.3f\\n", summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.mean / 1000))
+end
+"""
+
+
+# --------------------------------------------------------------------------
+# Phases that run inside Django (in a subprocess, one database each)
+# --------------------------------------------------------------------------
+
+
+def django_setup():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_site.settings")
+    import django
+
+    django.setup()
+
+
+def generate(total: int, big: int) -> dict:
+    """Users, projects and `total` experiments, `big` of them in one project, through bulk_create."""
+    django_setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from experiments.models import TrainingJob
+    from projects.models import Project
+
+    rng = random.Random(7)
+    User = get_user_model()
+    now = timezone.now()
+    year = timedelta(days=365).total_seconds()
+    statuses = ["completed"] * 820 + ["failed"] * 90 + ["cancelled"] * 70 + ["running"] * 10 + ["pending"] * 10
+    models = [("resnet18", "timm", "image_classification"), ("efficientnet_b0", "timm", "image_classification"),
+              ("yolo11n", "ultralytics", "object_detection"), ("yolo11n-seg", "ultralytics", "instance_segmentation")]  # fmt: skip
+
+    started = time.monotonic()
+    owner = User.objects.create_user("bench", password="bench-password")
+    users = User.objects.bulk_create([User(username=f"user{i}", password="!") for i in range(200)])
+    big_project = Project.objects.create(owner=owner, name="Big project", description=f"{big:,} experiments")
+    per_project = 500
+    others = Project.objects.bulk_create(
+        Project(owner=users[i % len(users)], name=f"Project {i}") for i in range(max(1, (total - big) // per_project))
+    )
+
+    def rows(project, count):
+        for _ in range(count):
+            status = rng.choice(statuses)
+            model_name, framework, task = rng.choice(models)
+            created = now - timedelta(seconds=rng.random() * year)
+            done = status in ("completed", "failed", "cancelled")
+            yield TrainingJob(
+                project=project, model_name=model_name, framework=framework, task_type=task, status=status,
+                dataset_path=f"/data/{task}", epochs=50, batch_size=16, learning_rate=0.01,
+                accuracy=round(rng.uniform(0.5, 0.99), 4) if status == "completed" else None,
+                loss=round(rng.uniform(0.05, 1.0), 4) if status == "completed" else None,
+                error_message={"failed": "CUDA out of memory", "cancelled": "Cancelled by user"}.get(status),
+                created_at=created, started_at=created if status != "pending" else None,
+                completed_at=created + timedelta(minutes=30) if done else None,
+            )  # fmt: skip
+
+    def insert(project, count):
+        batch = []
+        for job in rows(project, count):
+            batch.append(job)
+            if len(batch) == 10_000:
+                with transaction.atomic():
+                    TrainingJob.objects.bulk_create(batch)
+                batch = []
+        if batch:
+            with transaction.atomic():
+                TrainingJob.objects.bulk_create(batch)
+
+    insert(big_project, big)
+    remaining = total - big
+    for i, project in enumerate(others):
+        insert(project, remaining // len(others) + (1 if i < remaining % len(others) else 0))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+    seconds = time.monotonic() - started
+
+    session = SessionStore()
+    session["_auth_user_id"] = str(owner.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = owner.get_session_auth_hash()
+    session.create()
+    token = AccessToken.for_user(owner)
+    token.set_exp(lifetime=timedelta(hours=6))
+    return {
+        "seconds": round(seconds, 1),
+        "total": TrainingJob.objects.count(),
+        "big_project": big_project.pk,
+        "big_count": big_project.count_jobs(),
+        "token": str(token),
+        "session": session.session_key,
+    }
+
+
+def explain(project_id: int) -> dict:
+    """The plans of the list queries as the API runs them."""
+    django_setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from experiments.models import TrainingJob
+    from platform_site.pagination import PageRequest, paginate
+    from projects.models import Project
+
+    project = Project.objects.get(pk=project_id)
+    plans = {}
+    cases = {"first page": ([], 1), "status=running": (["running"], 1), "status=completed": (["completed"], 1),
+             "page 2000": ([], 2000)}  # fmt: skip
+    for name, (statuses, page) in cases.items():
+        jobs = TrainingJob.objects.for_project(project).newest_first()
+        if statuses:
+            jobs = jobs.with_status(statuses)
+        with CaptureQueriesContext(connection) as captured:
+            paginate(jobs, PageRequest(number=page, per_page=20), total=project.count_jobs(statuses))
+        sqls = [q["sql"] for q in captured.captured_queries]
+        found = []
+        with connection.cursor() as cursor:
+            for sql in sqls:
+                if connection.vendor == "sqlite":
+                    cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                    plan = "\n".join(row[-1] for row in cursor.fetchall())
+                else:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                found.append({"sql": sql, "plan": plan})
+        plans[name] = found
+    return plans
+
+
+# --------------------------------------------------------------------------
+# The driver
+# --------------------------------------------------------------------------
+
+
+def phase(env: dict, *args) -> dict:
+    result = subprocess.run([PYTHON, __file__, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"phase {args} failed:\n{result.stdout}\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def manage(env: dict, *args) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def prepare_database(kind: str, scratch: Path) -> str | None:
+    if kind == "sqlite":
+        return f"sqlite:///{scratch / 'bench.db'}"
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(PG_ADMIN_URL)
+    try:
+        admin = psycopg2.connect(dbname=config["NAME"], user=config["USER"], password=config["PASSWORD"],
+                                 host=config["HOST"], port=config["PORT"] or 5432, connect_timeout=3)  # fmt: skip
+    except psycopg2.OperationalError as error:
+        print(f"SKIPPED PostgreSQL: {str(error).strip()}")
+        return None
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+        cursor.execute(f"CREATE DATABASE {PG_DB}")
+    admin.close()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}"
+
+
+def server_rss_mb(master_pid: int) -> float:
+    """Resident memory of the server's worker processes, in MB."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master_pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
+
+
+def wrk(url: str, headers: dict, connections: int, seconds: int, script: Path) -> dict:
+    args = ["wrk", "-t", "1" if connections == 1 else "2", "-c", str(connections), "-d", f"{seconds}s",
+            "--timeout", "10s", "-s", str(script)]  # fmt: skip
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    requests, status_errors, socket_errors, duration_us, p50, p95, p99, mean = line.split()[1:]
+    duration = int(duration_us) / 1e6
+    return {
+        "requests": int(requests), "errors": int(status_errors) + int(socket_errors),
+        "rps": int(requests) / duration, "p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(mean),
+    }  # fmt: skip
+
+
+def run_database(kind: str, args, scratch: Path) -> dict | None:
+    url = prepare_database(kind, scratch)
+    if url is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(
+        DATABASE_URL=url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING", ACCESS_LOG="0", WEB_CONCURRENCY=str(args.web_concurrency), PORT=str(args.port),
+    )  # fmt: skip
+    print(f"[{kind}] migrating", flush=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")  # as the deployment's build step does
+    print(f"[{kind}] generating {args.total:,} experiments ({args.big:,} in one project)", flush=True)
+    data = phase(env, "--phase", "generate", "--total", str(args.total), "--big", str(args.big))
+    print(f"[{kind}] generated {data['total']:,} in {data['seconds']} s", flush=True)
+    plans = phase(env, "--phase", "explain", "--project", str(data["big_project"]))
+
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "platform_site.asgi:application"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=open(scratch / f"server-{kind}.log", "w"),  # noqa: SIM115
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (our own server)
+                break
+            except OSError:
+                time.sleep(0.2)
+        pid = data["big_project"]
+        api = {"Authorization": f"Bearer {data['token']}", "X-Forwarded-Proto": "https"}
+        page = {"Cookie": f"sessionid={data['session']}", "X-Forwarded-Proto": "https"}
+        endpoints = [
+            ("f", "floor: GET /api/v1/me", "/api/v1/me", api),
+            ("a", "first page", f"/api/v1/projects/{pid}/experiments", api),
+            ("b", "status=running (rare)", f"/api/v1/projects/{pid}/experiments?status=running", api),
+            ("b", "status=completed (common)", f"/api/v1/projects/{pid}/experiments?status=completed", api),
+            ("c", "page 2000", f"/api/v1/projects/{pid}/experiments?page=2000", api),
+            ("d", "project detail", f"/api/v1/projects/{pid}", api),
+            ("e", "project page (HTML)", f"/projects/{pid}", page),
+        ]
+        script = scratch / "report.lua"
+        script.write_text(WRK_SCRIPT)
+        rss_before = server_rss_mb(server.pid)
+        results = []
+        for key, name, path, headers in endpoints:
+            check = urllib.request.Request(base + path, headers=headers)
+            try:
+                urllib.request.urlopen(check, timeout=10).close()  # noqa: S310 (our own server)
+            except OSError as error:
+                log = (scratch / f"server-{kind}.log").read_text()[-3000:]
+                raise SystemExit(f"{path}: {error}\n{log}") from None
+            wrk(base + path, headers, 1, 2, script)  # warm-up
+            sequential = wrk(base + path, headers, 1, args.seconds, script)
+            concurrent = wrk(base + path, headers, 8, args.seconds, script)
+            results.append({"key": key, "name": name, "path": path, "seq": sequential, "c8": concurrent})
+            print(f"[{kind}] {name:28} p50 {sequential['p50']:6.2f} ms  c8 {concurrent['rps']:7.0f} req/s", flush=True)
+        rss_after = server_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"kind": kind, "data": data, "plans": plans, "results": results, "rss": (rss_before, rss_after)}
+
+
+def table(runs: list[dict]) -> str:
+    lines = [
+        "| db | | endpoint | p50 ms | p95 ms | p99 ms | req/s (1 conn) | p50 ms (8 conn) | p99 ms (8 conn) | req/s (8 conn) "
+        "| p50 ÷ floor | p99 ÷ floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        floor = next(r for r in run["results"] if r["key"] == "f")["seq"]
+        for r in run["results"]:
+            s, c = r["seq"], r["c8"]
+            lines.append(
+                f"| {run['kind']} | ({r['key']}) | {r['name']} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.2f} "
+                f"| {s['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} | {c['rps']:.0f} "
+                f"| {s['p50'] / floor['p50']:.2f} | {s['p99'] / floor['p99']:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def report(runs: list[dict], args, command: str) -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    parts = [
+        "# Performance of the experiments list",
+        "",
+        f"Generated by `{command}` on {time.strftime('%Y-%m-%d')}: {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, server: gunicorn + {args.web_concurrency} uvicorn workers, DEBUG off; "
+        f"load: wrk, {args.seconds} s per measurement after a 2 s warm-up, 1 connection (latency) and 8 "
+        "connections (throughput), on the same machine as the server.",
+        "",
+    ]
+    for run in runs:
+        d = run["data"]
+        parts.append(
+            f"- **{run['kind']}**: {d['total']:,} experiments, {d['big_count']:,} in the measured project; generated in "
+            f"{d['seconds']} s; server resident memory {run['rss'][0]:.0f} MB before the load, {run['rss'][1]:.0f} MB after."
+        )
+    parts += ["", table(runs), "", "## Query plans of the list queries", ""]
+    for run in runs:
+        parts.append(f"### {run['kind']}")
+        for name, queries in run["plans"].items():
+            parts.append(f"\n**{name}**\n")
+            for q in queries:
+                parts.append("```sql\n" + q["sql"] + "\n```\n```\n" + q["plan"] + "\n```")
+        parts.append("")
+    return "\n".join(parts) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--phase", choices=["generate", "explain"], help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="20,000 experiments (10,000 in one project), 5 s runs")
+    parser.add_argument("--total", type=int, default=1_000_000)
+    parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--web-concurrency", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+
+    if args.phase == "generate":
+        print(json.dumps(generate(args.total, args.big)))
+        return
+    if args.phase == "explain":
+        print(json.dumps(explain(args.project)))
+        return
+    if args.quick:
+        args.total, args.big, args.seconds = 20_000, 10_000, 5
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    command = "scripts/bench_list.py " + " ".join(sys.argv[1:])
+    scratch = Path(tempfile.mkdtemp(prefix="bench-list-"))
+    runs = []
+    try:
+        for kind in args.databases.split(","):
+            run = run_database(kind.strip(), args, scratch)
+            if run:
+                runs.append(run)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print()
+    print(table(runs))
+    if not args.no_write:
+        Path(args.output).write_text(report(runs, args, command))
+        print(f"\nwritten to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
