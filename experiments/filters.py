@@ -29,6 +29,13 @@ class ExperimentFilterSet(django_filters.FilterSet):
         model = TrainingJob
         fields = ["status"]
 
+    def get_form_class(self):
+        # Nothing here depends on the request: build the form class once, not on every list request.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_status(self, queryset, name, value):
         return queryset.with_status(value) if value else queryset
 

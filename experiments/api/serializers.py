@@ -27,11 +27,11 @@ SPEC_FIELDS = [
 DATETIME_FIELDS = ("created_at", "updated_at", "started_at", "completed_at")
 
 
-def iso_datetime(value) -> str | None:
+def iso_datetime(value, zone=None) -> str | None:
     """What DRF's DateTimeField renders: ISO 8601 in the current time zone, "Z" for UTC."""
     if value is None:
         return None
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -46,13 +46,17 @@ class ExperimentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, job):
-        # The list is the hot path: read the columns directly instead of going
-        # through DRF's field machinery, which cost more than the queries did.
-        # The declared fields above still describe it (OpenAPI), and a test
-        # checks that both give the same output.
-        data = {name: getattr(job, name) for name in SPEC_FIELDS}
+        # The list is the hot path: read the columns directly (from a model or
+        # from a .values() row) instead of going through DRF's field machinery,
+        # which cost more than the queries did. The declared fields above still
+        # describe it (OpenAPI), and a test checks that both give the same output.
+        if isinstance(job, dict):
+            data = {name: job[name] for name in SPEC_FIELDS}
+        else:
+            data = {name: getattr(job, name) for name in SPEC_FIELDS}
+        zone = timezone.get_current_timezone()
         for name in DATETIME_FIELDS:
-            data[name] = iso_datetime(data[name])
+            data[name] = iso_datetime(data[name], zone)
         return data
 
 
