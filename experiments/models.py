@@ -31,13 +31,6 @@ class TrainingJobQuerySet(models.QuerySet):
             return self.filter(status=statuses[0])
         return self.filter(status__in=statuses)
 
-    def status_counts(self) -> dict[str, int]:
-        """{status: count} for every status, zeros included, in one grouped query."""
-        counts = dict.fromkeys(TrainingJob.Status.values, 0)
-        rows = self.order_by().values_list("status").annotate(n=models.Count("id"))
-        counts.update({status: n for status, n in rows})
-        return counts
-
 
 class TrainingJob(models.Model):
     """One training experiment of a project: what is trained, on what, and how it went."""

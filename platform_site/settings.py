@@ -271,6 +271,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 LIVE_RELAY_POLL_MS = env_int("LIVE_RELAY_POLL_MS", 250)
 
+# Threads per web process that run HTTP requests (each keeps its own database connection).
+HTTP_THREADS = env_int("HTTP_THREADS", 4)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

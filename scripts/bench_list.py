@@ -33,6 +33,8 @@ PYTHON = sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_DB = "vision_bench"
 
+MARKER = "<!-- Everything below is written by scripts/bench_list.py. -->"
+
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %.3f %.3f %.3f %.3f\\n", summary.requests, summary.errors.status,
@@ -144,6 +146,7 @@ def explain(project_id: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from experiments.api.serializers import SPEC_FIELDS
     from experiments.models import TrainingJob
     from platform_site.pagination import PageRequest, paginate
     from projects.models import Project
@@ -156,8 +159,10 @@ def explain(project_id: int) -> dict:
         jobs = TrainingJob.objects.for_project(project).newest_first()
         if statuses:
             jobs = jobs.with_status(statuses)
-        with CaptureQueriesContext(connection) as captured:
-            paginate(jobs, PageRequest(number=page, per_page=20), total=project.count_jobs(statuses))
+        total = project.count_jobs(statuses)
+        with CaptureQueriesContext(connection) as captured:  # what ExperimentViewSet.list runs for the rows
+            paginate(jobs.values(*SPEC_FIELDS), PageRequest(number=page, per_page=20), total=total,
+                     keyset=TrainingJob.NEWEST_FIRST_KEYSET)  # fmt: skip
         sqls = [q["sql"] for q in captured.captured_queries]
         found = []
         with connection.cursor() as cursor:
@@ -171,6 +176,41 @@ def explain(project_id: int) -> dict:
                 found.append({"sql": sql, "plan": plan})
         plans[name] = found
     return plans
+
+
+def query_costs(project_id: int, repeat: int = 30) -> dict:
+    """Before/after of the two changes, in the same run: counting rows vs reading the
+    maintained counts, and OFFSET vs a boundary key for a deep page (ms per query, ORM included)."""
+    django_setup()
+    from experiments.models import TrainingJob
+    from platform_site.pagination import PageRequest, paginate
+    from projects.models import Project
+
+    project = Project.objects.get(pk=project_id)
+    jobs = TrainingJob.objects.for_project(project).newest_first()
+    completed = jobs.with_status(["completed"])
+    deep = PageRequest(number=2000, per_page=20)
+
+    def ms(call) -> float:
+        call()
+        started = time.perf_counter()
+        for _ in range(repeat):
+            call()
+        return round((time.perf_counter() - started) / repeat * 1000, 3)
+
+    return {
+        "total: COUNT(*) of the project's rows (before)": ms(lambda: jobs.count()),
+        "total: maintained counts (after)": ms(lambda: Project.objects.get(pk=project_id).count_jobs()),
+        "status=completed total: COUNT(*) (before)": ms(lambda: completed.count()),
+        "status=completed total: maintained counts (after)": ms(
+            lambda: Project.objects.get(pk=project_id).count_jobs(["completed"])
+        ),
+        "page 1 rows": ms(lambda: paginate(jobs, PageRequest(1, 20), total=10**9)),
+        "page 2000 rows: OFFSET 39980 (before)": ms(lambda: paginate(jobs, deep, total=10**9)),
+        "page 2000 rows: boundary key (after)": ms(
+            lambda: paginate(jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET)
+        ),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -255,6 +295,7 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
     data = phase(env, "--phase", "generate", "--total", str(args.total), "--big", str(args.big))
     print(f"[{kind}] generated {data['total']:,} in {data['seconds']} s", flush=True)
     plans = phase(env, "--phase", "explain", "--project", str(data["big_project"]))
+    costs = phase(env, "--phase", "queries", "--project", str(data["big_project"]))
 
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "platform_site.asgi:application"], cwd=ROOT, env=env,
@@ -297,10 +338,15 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
             results.append({"key": key, "name": name, "path": path, "seq": sequential, "c8": concurrent})
             print(f"[{kind}] {name:28} p50 {sequential['p50']:6.2f} ms  c8 {concurrent['rps']:7.0f} req/s", flush=True)
         rss_after = server_rss_mb(server.pid)
+        print(
+            f"[{kind}] server resident memory: {rss_before:.0f} MB before the load, {rss_after:.0f} MB after",
+            flush=True,
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"kind": kind, "data": data, "plans": plans, "results": results, "rss": (rss_before, rss_after)}
+    return {"kind": kind, "data": data, "plans": plans, "costs": costs, "results": results,
+            "rss": (rss_before, rss_after)}  # fmt: skip
 
 
 def table(runs: list[dict]) -> str:
@@ -325,7 +371,7 @@ def report(runs: list[dict], args, command: str) -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())  # fmt: skip
     parts = [
-        "# Performance of the experiments list",
+        "## Latest run",
         "",
         f"Generated by `{command}` on {time.strftime('%Y-%m-%d')}: {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}, server: gunicorn + {args.web_concurrency} uvicorn workers, DEBUG off; "
@@ -339,9 +385,15 @@ def report(runs: list[dict], args, command: str) -> str:
             f"- **{run['kind']}**: {d['total']:,} experiments, {d['big_count']:,} in the measured project; generated in "
             f"{d['seconds']} s; server resident memory {run['rss'][0]:.0f} MB before the load, {run['rss'][1]:.0f} MB after."
         )
-    parts += ["", table(runs), "", "## Query plans of the list queries", ""]
+    parts += ["", table(runs), "", "### What the two changes save, per query (in-process, ORM included)", ""]
+    names = list(runs[0]["costs"]) if runs else []
+    parts.append("| query | " + " | ".join(f"{run['kind']} ms" for run in runs) + " |")
+    parts.append("|---|" + "---|" * len(runs))
+    for name in names:
+        parts.append(f"| {name} | " + " | ".join(f"{run['costs'][name]:.3f}" for run in runs) + " |")
+    parts += ["", "### Query plans of the list queries", ""]
     for run in runs:
-        parts.append(f"### {run['kind']}")
+        parts.append(f"#### {run['kind']}")
         for name, queries in run["plans"].items():
             parts.append(f"\n**{name}**\n")
             for q in queries:
@@ -352,7 +404,7 @@ def report(runs: list[dict], args, command: str) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--phase", choices=["generate", "explain"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["generate", "explain", "queries"], help=argparse.SUPPRESS)
     parser.add_argument("--project", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="20,000 experiments (10,000 in one project), 5 s runs")
     parser.add_argument("--total", type=int, default=1_000_000)
@@ -370,6 +422,9 @@ def main():
         return
     if args.phase == "explain":
         print(json.dumps(explain(args.project)))
+        return
+    if args.phase == "queries":
+        print(json.dumps(query_costs(args.project)))
         return
     if args.quick:
         args.total, args.big, args.seconds = 20_000, 10_000, 5
@@ -389,7 +444,10 @@ def main():
     print()
     print(table(runs))
     if not args.no_write:
-        Path(args.output).write_text(report(runs, args, command))
+        output = Path(args.output)
+        # Keep the hand-written part above the marker; replace what the last run wrote.
+        kept = output.read_text().split(MARKER)[0] if output.exists() and MARKER in output.read_text() else ""
+        output.write_text(kept + MARKER + "\n\n" + report(runs, args, command))
         print(f"\nwritten to {args.output}")
 
 

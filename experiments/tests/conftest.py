@@ -17,3 +17,4 @@ def stack(request, tmp_path, datasets_root, demo, settings):
     yield url, server, worker
     worker.stop()
     server.stop()
+    print(f"--- server ---\n{server.tail()}\n--- worker ---\n{worker.tail()}")  # shown when a test fails

@@ -62,7 +62,8 @@ class Process:
         self.log.close()
 
     def tail(self, lines: int = 40) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 

@@ -16,6 +16,14 @@ def page(browser, stack):
     context.close()
 
 
+def wait_until_live(page, stack):
+    try:
+        page.wait_for_selector('[data-live-state="connected"]')
+    except Exception:
+        url, server, worker = stack
+        raise AssertionError(f"the page never connected\n{server.tail()}\n{worker.tail()}") from None
+
+
 def test_a_user_starts_a_training_and_watches_it_finish(page, stack):
     url, server, worker = stack
     page.goto("/")
@@ -23,19 +31,19 @@ def test_a_user_starts_a_training_and_watches_it_finish(page, stack):
     page.fill("#id_password", "demo1234")
     page.click("button[type=submit]")
     page.goto("/projects/1")
-    page.wait_for_selector('[data-live-state="connected"]')
+    wait_until_live(page, stack)
 
     page.get_by_role("link", name="+ 새 실험").click()
     page.fill("#id_model_name", "resnet18")
     page.select_option("#id_framework", "timm")
     page.select_option("#id_task_type", "image_classification")
     page.fill("#id_dataset_path", "shapes-cls")
-    page.fill("#id_epochs", "4")
-    page.fill("#id_batch_size", "8")
-    page.fill("#id_image_size", "32")
+    page.fill("#id_epochs", "6")
+    page.fill("#id_batch_size", "2")
+    page.fill("#id_image_size", "64")
     page.get_by_role("button", name="학습 시작").click()
     page.wait_for_url("**/projects/1")
-    page.wait_for_selector('[data-live-state="connected"]')
+    wait_until_live(page, stack)
 
     row = page.locator("table.experiments tbody tr").first
     assert row.locator("th.model").inner_text().startswith("resnet18")
