@@ -21,8 +21,8 @@ class TrainingJobQuerySet(models.QuerySet):
         # pages past the first are read from a boundary key (NEWEST_FIRST_KEYSET).
         return self.order_by("-created_at", "-id")
 
-    def with_accuracy_history(self) -> "TrainingJobQuerySet":
-        """Prefetches each job's per-epoch metrics (one query for the page) for the row sparklines."""
+    def with_metrics(self) -> "TrainingJobQuerySet":
+        """Prefetches each job's per-epoch metrics, in epoch order (one query for all the jobs)."""
         return self.prefetch_related(models.Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch")))
 
     def with_status(self, statuses) -> "TrainingJobQuerySet":

@@ -1,6 +1,5 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -8,17 +7,13 @@ from django.views.decorators.http import require_POST
 
 from experiments import catalog, services
 from experiments.forms import NewExperimentForm
-from experiments.models import TrainingJob, TrainingMetric
+from experiments.models import TrainingJob
 from projects.views import owned_project_or_404
 
 
 def owned_job_or_404(request, project_id, experiment_id) -> TrainingJob:
     project = owned_project_or_404(request, project_id)
-    jobs = (
-        TrainingJob.objects.for_project(project)
-        .select_related("project")
-        .prefetch_related(Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch")))
-    )
+    jobs = TrainingJob.objects.for_project(project).select_related("project").with_metrics()
     try:
         return jobs.get_by_raw_id(experiment_id)
     except TrainingJob.DoesNotExist:

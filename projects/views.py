@@ -46,9 +46,7 @@ def _experiments_page(request, project, template):
     counts = project.status_counts()
     selected = filterset.statuses
     total = sum(counts[s] for s in selected) if selected else sum(counts.values())
-    page = paginate(
-        filterset.qs.with_accuracy_history(), page_request, total=total, keyset=TrainingJob.NEWEST_FIRST_KEYSET
-    )
+    page = paginate(filterset.qs.with_metrics(), page_request, total=total, keyset=TrainingJob.NEWEST_FIRST_KEYSET)
 
     context = {
         "project": project,

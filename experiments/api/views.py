@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +13,7 @@ from experiments.api.serializers import (
     ExperimentSerializer,
 )
 from experiments.filters import ExperimentFilterSet
-from experiments.models import TrainingJob, TrainingMetric
+from experiments.models import TrainingJob
 from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_PK, ErrorSerializer
 from projects.api.views import get_owned_project
 
@@ -83,19 +82,14 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         filterset = ExperimentFilterSet(request.query_params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        # X-Total-Count from the maintained per-status counts: no COUNT(*) over the project's rows.
+        # X-Total-Count from the maintained per-status counts (read by the paginator): no COUNT(*).
         self.total_rows = self.get_project().count_jobs(filterset.statuses)
         # Plain rows of the listed columns: building model instances was the list's largest cost.
         page = self.paginate_queryset(filterset.qs.values(*SPEC_FIELDS))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def count_rows(self, queryset) -> int:
-        return self.total_rows
-
     def get_object(self):
-        jobs = TrainingJob.objects.for_project(self.get_project()).prefetch_related(
-            Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch"))
-        )
+        jobs = TrainingJob.objects.for_project(self.get_project()).with_metrics()
         try:
             return jobs.get_by_raw_id(self.kwargs["pk"])
         except TrainingJob.DoesNotExist:
@@ -113,9 +107,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
-        job = self.get_object()
         try:
-            job = services.experiment_cancel(job=job)
+            services.experiment_cancel(job=self.get_object())
         except services.ExperimentConflict as error:
             raise Conflict(str(error)) from None
         return Response(ExperimentDetailSerializer(self.get_object()).data)
