@@ -68,7 +68,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = TrainingJob.objects.none()  # for schema generation; see get_queryset
 
     def get_serializer_class(self):
-        return ExperimentSerializer if self.action == "list" else ExperimentDetailSerializer
+        serializers = {"list": ExperimentSerializer, "create": ExperimentCreateSerializer}
+        return serializers.get(self.action, ExperimentDetailSerializer)
 
     def get_project(self):
         if not hasattr(self, "_project"):
@@ -97,7 +98,7 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def create(self, request, *args, **kwargs):
         project = self.get_project()
-        serializer = ExperimentCreateSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             job = services.experiment_create(project=project, **serializer.validated_data)

@@ -217,3 +217,11 @@ def test_the_fast_list_representation_matches_drfs_fields(demo, settings):
             ExperimentSerializer, ExperimentSerializer(job)
         ).to_representation(job)
         assert ExperimentSerializer(job).data["created_at"].endswith("Z")
+
+
+def test_the_browsable_api_renders_the_list_and_a_create_form(client, demo):
+    client.force_login(demo["owner"])
+    response = client.get(URL, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "yolo11n-seg" in html and 'name="dataset_path"' in html
