@@ -12,6 +12,7 @@ How it reaches the browsers' WebSockets depends on the deployment:
 """
 
 import asyncio
+import contextvars
 import logging
 from datetime import timedelta
 
@@ -94,7 +95,8 @@ class DatabaseRelay:
             cls._instance = cls()
         relay = cls._instance
         if relay.task is None or relay.task.done():
-            relay.task = asyncio.get_running_loop().create_task(relay.run())
+            # A fresh context: the relay outlives the connection that started it.
+            relay.task = asyncio.get_running_loop().create_task(relay.run(), context=contextvars.Context())
 
     async def run(self) -> None:
         from experiments.services import reap_lost_jobs
