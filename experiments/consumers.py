@@ -77,13 +77,14 @@ def _token_from(scope) -> str | None:
 
 @database_sync_to_async
 def _user_for_token(token: str):
+    from rest_framework.exceptions import AuthenticationFailed
     from rest_framework_simplejwt.authentication import JWTAuthentication
-    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+    from rest_framework_simplejwt.exceptions import TokenError
 
     auth = JWTAuthentication()
     try:
-        return auth.get_user(auth.get_validated_token(token))
-    except (InvalidToken, TokenError, Exception):
+        return auth.get_user(auth.get_validated_token(token.encode()))
+    except (AuthenticationFailed, TokenError):  # InvalidToken is an AuthenticationFailed
         return AnonymousUser()
 
 

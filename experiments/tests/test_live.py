@@ -91,11 +91,18 @@ def test_the_owner_receives_progress_and_the_final_status(stack, demo):
 def test_others_are_refused_exactly_like_a_missing_project(stack, demo):
     url, server, worker = stack
     refusals = []
-    for project_id, headers in [(1, bearer(demo["other"])), (999, bearer(demo["owner"])), (1, {}), ("abc", {})]:
+    cases = [
+        (1, bearer(demo["other"])),
+        (999, bearer(demo["owner"])),
+        (1, {}),
+        ("abc", {}),
+        (1, {"Authorization": "Bearer forged.token.value"}),
+    ]
+    for project_id, headers in cases:
         with pytest.raises(InvalidStatus) as refused:
             connect(ws_url(url, project_id), additional_headers=headers, open_timeout=10)
         refusals.append(refused.value.response.status_code)
-    assert refusals == [403, 403, 403, 403]
+    assert refusals == [403] * len(cases)
 
 
 def test_a_browser_on_another_origin_is_refused(stack, demo):
