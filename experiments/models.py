@@ -23,7 +23,7 @@ class TrainingJobQuerySet(models.QuerySet):
 
     def with_metrics(self) -> "TrainingJobQuerySet":
         """Prefetches each job's per-epoch metrics, in epoch order (one query for all the jobs)."""
-        return self.prefetch_related(models.Prefetch("metrics", queryset=TrainingMetric.objects.order_by("epoch")))
+        return self.prefetch_related("metrics")  # TrainingMetric.Meta.ordering is by epoch
 
     def with_status(self, statuses) -> "TrainingJobQuerySet":
         statuses = list(statuses)

@@ -111,8 +111,7 @@ def paginate(
 
 def _page_from_boundary(queryset: QuerySet, request: PageRequest, keyset: tuple[str, str]) -> list:
     first, second = keyset
-    boundary = queryset.values_list(first, second)[request.offset : request.offset + 1]
-    boundary = list(boundary.prefetch_related(None))
+    boundary = list(queryset.prefetch_related(None).values_list(first, second)[request.offset : request.offset + 1])
     if not boundary:
         return []
     first_value, second_value = boundary[0]

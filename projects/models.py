@@ -77,4 +77,4 @@ class Project(models.Model):
 
     def count_jobs(self, statuses=()) -> int:
         counts = self.status_counts()
-        return sum(counts.get(s, 0) for s in statuses) if statuses else sum(counts.values())
+        return sum(counts[s] for s in (statuses or counts))

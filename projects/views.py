@@ -45,7 +45,7 @@ def _experiments_page(request, project, template):
 
     counts = project.status_counts()
     selected = filterset.statuses
-    total = sum(counts[s] for s in selected) if selected else sum(counts.values())
+    total = sum(counts[s] for s in (selected or counts))
     page = paginate(filterset.qs.with_metrics(), page_request, total=total, keyset=TrainingJob.NEWEST_FIRST_KEYSET)
 
     context = {

@@ -70,6 +70,7 @@ class MetricSerializer(serializers.ModelSerializer):
 class ExperimentDetailSerializer(ExperimentSerializer):
     """One experiment: the list's fields, its progress and its per-epoch metrics."""
 
+    # The declared fields, not the list's fast path: this shape has more than SPEC's columns.
     to_representation = serializers.ModelSerializer.to_representation
 
     progress = serializers.FloatField(read_only=True, help_text="Fraction of epochs done, 0 to 1.")
