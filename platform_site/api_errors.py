@@ -5,7 +5,11 @@ Every error body is {"detail": "<what went wrong>"}; validation errors add
 the first problem.
 """
 
-from django.http import JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import status
@@ -43,7 +47,29 @@ def api_not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def error_response(request, status_code: int, message: str, retry_after: int | None = None):
+    """An error outside a view: {"detail": message} under /api/, a plain page elsewhere.
+
+    The page needs no database (it is also the answer when the database is down).
+    """
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=status_code)
+    else:
+        html = render_to_string("error.html", {"status": status_code, "message": message})
+        response = HttpResponse(html, status=status_code)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def api_server_error(request):
+    """handler500. A lost database connection is a 503 the client can retry, not a server error."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        message = _("The database is unavailable. Please try again in a few seconds.")
+        return error_response(request, status.HTTP_503_SERVICE_UNAVAILABLE, message, DATABASE_RETRY_AFTER_SECONDS)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)

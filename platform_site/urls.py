@@ -1,12 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from experiments.api.views import ExperimentViewSet
-from platform_site import api_views
+from platform_site import api_docs, api_views
+from platform_site.throttling import RateLimitedLoginView
 from projects.api.views import ProjectViewSet
 
 
@@ -23,8 +24,8 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register(r"projects/(?P<project_pk>[^/]+)/experiments", ExperimentViewSet, basename="experiment")
 
 api_v1 = [
-    re_path(r"^auth/token/?$", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token_refresh"),
+    re_path(r"^auth/token/?$", api_views.TokenObtainView.as_view(), name="token_obtain_pair"),
+    re_path(r"^auth/token/refresh/?$", api_views.TokenRefreshView.as_view(), name="token_refresh"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^me/?$", api_views.me, name="me"),
     *router.urls,
@@ -33,8 +34,10 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("api/v1/", include(api_v1)),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    re_path(r"^api/docs/?$", api_docs.SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    # Sign in and out only: password reset needs e-mail, which the platform does not send.
+    path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),

@@ -34,6 +34,8 @@ def environment(**overrides) -> dict[str, str]:
         RUNS_DIR=str(settings.RUNS_DIR),
         WORKER_HEARTBEAT_SECONDS="1",
         PYTHONUNBUFFERED="1",
+        # Tests sign in over and over from 127.0.0.1; test_security checks the real limit.
+        AUTH_RATE_LIMIT="1000/minute",
     )
     env.update({k: str(v) for k, v in overrides.items()})
     return env
