@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from experiments import catalog, services
 from experiments.forms import NewExperimentForm
@@ -21,9 +21,10 @@ def owned_job_or_404(request, project_id, experiment_id) -> TrainingJob:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def experiment_new(request, project_id):
     project = owned_project_or_404(request, project_id)
-    form = NewExperimentForm(request.POST or None)
+    form = NewExperimentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.experiment_create(project=project, **form.cleaned_data)
@@ -45,12 +46,14 @@ def experiment_new(request, project_id):
 
 
 @login_required
+@require_safe
 def experiment_detail(request, project_id, experiment_id):
     job = owned_job_or_404(request, project_id, experiment_id)
     return render(request, "experiments/experiment_detail.html", {"job": job, "project": job.project})
 
 
 @login_required
+@require_safe
 def experiment_panel(request, project_id, experiment_id):
     """The live part of the experiment page, refetched on every event."""
     job = owned_job_or_404(request, project_id, experiment_id)
@@ -58,6 +61,7 @@ def experiment_panel(request, project_id, experiment_id):
 
 
 @login_required
+@require_safe
 def experiment_row(request, project_id, experiment_id):
     job = owned_job_or_404(request, project_id, experiment_id)
     return render(request, "experiments/_experiment_row.html", {"job": job})

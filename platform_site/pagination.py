@@ -18,6 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000_000  # far past the end of any list, and its offset still fits a 64-bit integer
 
 
 class InvalidQueryParameter(Exception):
@@ -34,7 +35,7 @@ class PageRequest:
 
     @classmethod
     def from_query(cls, params, max_per_page: int = MAX_PER_PAGE) -> "PageRequest":
-        number = _positive_int(params, "page", default=1, maximum=None)
+        number = _positive_int(params, "page", default=1, maximum=MAX_PAGE)
         per_page = _positive_int(params, "per_page", default=DEFAULT_PER_PAGE, maximum=max_per_page)
         return cls(number=number, per_page=per_page)
 
@@ -43,19 +44,17 @@ class PageRequest:
         return (self.number - 1) * self.per_page
 
 
-def _positive_int(params, name: str, default: int, maximum: int | None) -> int:
+def _positive_int(params, name: str, default: int, maximum: int) -> int:
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    if maximum:
-        message = _("must be an integer from 1 to %(maximum)d; got %(raw)r.") % {"maximum": maximum, "raw": raw}
-    else:
-        message = _("must be a positive integer (1, 2, 3, ...); got %(raw)r.") % {"raw": raw}
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidQueryParameter(name, message) from None
-    if value < 1 or (maximum is not None and value > maximum):
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    message = _("must be an integer from 1 to %(maximum)d; got %(raw)r.") % {"maximum": maximum, "raw": shown}
+    # ASCII digits only: int() would also take " 5", "+5", "1_000" and other scripts' digits.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)):
+        raise InvalidQueryParameter(name, message)
+    value = int(raw)
+    if not 1 <= value <= maximum:
         raise InvalidQueryParameter(name, message)
     return value
 

@@ -9,7 +9,7 @@ MAX_ID = 2**63 - 1
 def parse_id(raw) -> int | None:
     """An id from a URL, or None when it cannot name a row (not a number, out of range)."""
     text = str(raw)
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
@@ -9,6 +10,7 @@ from projects.models import Project
 
 
 @login_required
+@require_safe
 def dashboard(request):
     projects = Project.objects.owned_by(request.user).newest_first().with_status_counts()
     return render(request, "projects/dashboard.html", {"projects": projects})
@@ -22,11 +24,13 @@ def owned_project_or_404(request, project_id) -> Project:
 
 
 @login_required
+@require_safe
 def project_detail(request, project_id):
     return _experiments_page(request, owned_project_or_404(request, project_id), "projects/project_detail.html")
 
 
 @login_required
+@require_safe
 def project_section(request, project_id):
     """The experiments section alone: what the live page fetches to resynchronise."""
     return _experiments_page(request, owned_project_or_404(request, project_id), "projects/_experiments_section.html")
