@@ -45,22 +45,29 @@ def resolve(raw: str) -> Path:
     if "\x00" in raw:
         raise DatasetError(_("The dataset path is not a valid path."))
     path = Path(raw)
-    path = (path if path.is_absolute() else root / path).resolve()
-    if path != root and not path.is_relative_to(root):
-        raise DatasetError(_("The dataset must be inside the datasets root (%(root)s).") % {"root": root})
-    if path.is_file() and path.name in ("data.yaml", "data.yml"):
-        path = path.parent
-    if not path.is_dir():
+    try:
+        path = (path if path.is_absolute() else root / path).resolve()
+        if path != root and not path.is_relative_to(root):
+            raise DatasetError(_("The dataset must be inside the datasets root (%(root)s).") % {"root": root})
+        if path.is_file() and path.name in ("data.yaml", "data.yml"):
+            path = path.parent
+        exists = path.is_dir()
+    except (OSError, RuntimeError):  # a name too long for the file system, a symlink loop, ...
+        raise DatasetError(_("The dataset path is not a valid path.")) from None
+    if not exists:
         raise DatasetError(_("There is no dataset at %(path)s.") % {"path": raw})
     return path
 
 
 def check_layout(path: Path, task_type: str) -> None:
     """Raises DatasetError unless the folder has the layout the task needs."""
-    if task_type == Task.IMAGE_CLASSIFICATION:
-        _check_image_folder(path)
-    else:
-        _check_yolo_yaml(path, task_type)
+    try:
+        if task_type == Task.IMAGE_CLASSIFICATION:
+            _check_image_folder(path)
+        else:
+            _check_yolo_yaml(path, task_type)
+    except OSError as error:  # unreadable files or folders: say which, not where the root is
+        raise DatasetError(_("The dataset cannot be read: %(error)s") % {"error": error.strerror}) from None
 
 
 def _check_image_folder(path: Path) -> None:

@@ -158,8 +158,8 @@ class PageHeaderPagination(BasePagination):
                 "name": "page",
                 "in": "query",
                 "required": False,
-                "description": "Page number, from 1. A page past the end is an empty list.",
-                "schema": {"type": "integer", "minimum": 1, "default": 1},
+                "description": f"Page number, 1 to {MAX_PAGE}. A page past the end is an empty list.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
             },
             {
                 "name": "per_page",

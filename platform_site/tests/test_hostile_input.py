@@ -235,6 +235,8 @@ ESCAPES = [
     "shapes-cls\x00/../../etc",
     "escape-link",
     "yaml-escape",
+    "0" * 500,  # found by fuzzing: a name too long for the file system was a 500 (OSError)
+    "a/" * 3000,
 ]
 
 
