@@ -89,3 +89,10 @@ def browser():
         )  # fmt: skip
         yield browser
         browser.close()
+
+
+def record_csp_violations(page) -> list[str]:
+    """The page's Content-Security-Policy violations: Chromium reports each one on the console."""
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    return violations

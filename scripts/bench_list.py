@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import random
-import secrets
 import shutil
 import subprocess
 import sys
@@ -28,9 +27,18 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+from serving import (
+    PYTHON,
+    ROOT,
+    credentials,
+    django_setup,
+    prepare,
+    production_env,
+    scratch_database,
+    start_server,
+    stop_server,
+)
+
 PG_DB = "vision_bench"
 
 MARKER = "<!-- Everything below is written by scripts/bench_list.py. -->"
@@ -50,22 +58,12 @@ end
 # --------------------------------------------------------------------------
 
 
-def django_setup():
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_site.settings")
-    import django
-
-    django.setup()
-
-
 def generate(total: int, big: int) -> dict:
     """Users, projects and `total` experiments, `big` of them in one project, through bulk_create."""
     django_setup()
     from django.contrib.auth import get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection, transaction
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from experiments.models import TrainingJob
     from projects.models import Project
@@ -123,20 +121,12 @@ def generate(total: int, big: int) -> dict:
         cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
     seconds = time.monotonic() - started
 
-    session = SessionStore()
-    session["_auth_user_id"] = str(owner.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = owner.get_session_auth_hash()
-    session.create()
-    token = AccessToken.for_user(owner)
-    token.set_exp(lifetime=timedelta(hours=6))
     return {
         "seconds": round(seconds, 1),
         "total": TrainingJob.objects.count(),
         "big_project": big_project.pk,
         "big_count": big_project.count_jobs(),
-        "token": str(token),
-        "session": session.session_key,
+        **credentials(owner),
     }
 
 
@@ -225,31 +215,6 @@ def phase(env: dict, *args) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def manage(env: dict, *args) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
-
-
-def prepare_database(kind: str, scratch: Path) -> str | None:
-    if kind == "sqlite":
-        return f"sqlite:///{scratch / 'bench.db'}"
-    import dj_database_url
-    import psycopg2
-
-    config = dj_database_url.parse(PG_ADMIN_URL)
-    try:
-        admin = psycopg2.connect(dbname=config["NAME"], user=config["USER"], password=config["PASSWORD"],
-                                 host=config["HOST"], port=config["PORT"] or 5432, connect_timeout=3)  # fmt: skip
-    except psycopg2.OperationalError as error:
-        print(f"SKIPPED PostgreSQL: {str(error).strip()}")
-        return None
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-        cursor.execute(f"CREATE DATABASE {PG_DB}")
-    admin.close()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}"
-
-
 def server_rss_mb(master_pid: int) -> float:
     """Resident memory of the server's worker processes, in MB."""
     total = 0
@@ -280,35 +245,21 @@ def wrk(url: str, headers: dict, connections: int, seconds: int, script: Path) -
 
 
 def run_database(kind: str, args, scratch: Path) -> dict | None:
-    url = prepare_database(kind, scratch)
+    url = scratch_database(kind, scratch, PG_DB)
     if url is None:
         return None
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
-    env.update(
-        DATABASE_URL=url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING", ACCESS_LOG="0", WEB_CONCURRENCY=str(args.web_concurrency), PORT=str(args.port),
-    )  # fmt: skip
+    env = production_env(url, args.port, WEB_CONCURRENCY=args.web_concurrency)
     print(f"[{kind}] migrating", flush=True)
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")  # as the deployment's build step does
+    prepare(env)
     print(f"[{kind}] generating {args.total:,} experiments ({args.big:,} in one project)", flush=True)
     data = phase(env, "--phase", "generate", "--total", str(args.total), "--big", str(args.big))
     print(f"[{kind}] generated {data['total']:,} in {data['seconds']} s", flush=True)
     plans = phase(env, "--phase", "explain", "--project", str(data["big_project"]))
     costs = phase(env, "--phase", "queries", "--project", str(data["big_project"]))
 
-    server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "platform_site.asgi:application"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=open(scratch / f"server-{kind}.log", "w"),  # noqa: SIM115
-    )  # fmt: skip
+    server = start_server(env, scratch / f"server-{kind}.log")
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (our own server)
-                break
-            except OSError:
-                time.sleep(0.2)
         pid = data["big_project"]
         api = {"Authorization": f"Bearer {data['token']}", "X-Forwarded-Proto": "https"}
         page = {"Cookie": f"sessionid={data['session']}", "X-Forwarded-Proto": "https"}
@@ -343,8 +294,7 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
             flush=True,
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
     return {"kind": kind, "data": data, "plans": plans, "costs": costs, "results": results,
             "rss": (rss_before, rss_after)}  # fmt: skip
 

@@ -3,6 +3,8 @@ against the real server (uvicorn) and a real worker."""
 
 import pytest
 
+from conftest import record_csp_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -12,8 +14,10 @@ def page(browser, stack):
     context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", base_url=url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = record_csp_violations(page)
     yield page
     context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"
 
 
 def wait_until_live(page, stack):

@@ -3,7 +3,10 @@
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+
+from conftest import record_csp_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,8 +17,10 @@ def page(browser, live_server):
     context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations = record_csp_violations(page)
     yield page
     context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"
 
 
 def log_in(page, username="demo", password="demo1234"):
@@ -86,3 +91,23 @@ def test_another_users_project_is_not_found(page):
     log_in(page, username="demo2")
     response = page.goto("/projects/1")
     assert response.status == 404
+
+
+def test_the_language_switch_and_the_api_docs_work_under_the_csp(page):
+    log_in(page)
+    page.select_option("#language-select", "en")  # static/js/site.js submits the form
+    page.wait_for_selector("text=Dashboard")
+    page.goto("/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock")  # Swagger UI rendered the schema
+
+
+def test_the_admin_works_under_the_csp(page):
+    get_user_model().objects.create_superuser("root", password="pw-root-1234")
+    page.goto("/admin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pw-root-1234")
+    page.click("input[type=submit]")
+    page.goto("/admin/experiments/trainingjob/")
+    page.wait_for_selector("#result_list")
+    page.goto("/admin/experiments/trainingjob/5/change/")
+    page.wait_for_selector("#trainingjob_form")
