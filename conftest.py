@@ -3,6 +3,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -16,6 +17,18 @@ def fast_and_static(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def no_sign_in_attempts_yet(django_db_setup, django_db_blocker):
+    """Every test starts with no counted sign-in attempts.
+
+    The rate limit counts them in the cache, a database table: transactional
+    tests and the servers they start commit their counts, which would
+    otherwise throttle the sign-ins of the tests after them.
+    """
+    with django_db_blocker.unblock():
+        cache.clear()
 
 
 @pytest.fixture

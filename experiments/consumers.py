@@ -1,3 +1,4 @@
+import json
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -37,6 +38,15 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Binary frames and text that is not a JSON object are ignored, not fatal to the connection.
+        try:
+            content = json.loads(text_data) if text_data else None
+        except ValueError:
+            content = None
+        if isinstance(content, dict):
+            await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":

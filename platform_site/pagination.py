@@ -18,7 +18,9 @@ from rest_framework.utils.urls import replace_query_param
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000_000  # far past the end of any list, and its offset still fits a 64-bit integer
+# Any page number with more digits than this is past the end of every list;
+# reading it as this one keeps int() and 64-bit offsets out of trouble.
+PAST_EVERY_END = 10**15
 
 
 class InvalidQueryParameter(Exception):
@@ -35,7 +37,7 @@ class PageRequest:
 
     @classmethod
     def from_query(cls, params, max_per_page: int = MAX_PER_PAGE) -> "PageRequest":
-        number = _positive_int(params, "page", default=1, maximum=MAX_PAGE)
+        number = _positive_int(params, "page", default=1, maximum=None)
         per_page = _positive_int(params, "per_page", default=DEFAULT_PER_PAGE, maximum=max_per_page)
         return cls(number=number, per_page=per_page)
 
@@ -44,17 +46,24 @@ class PageRequest:
         return (self.number - 1) * self.per_page
 
 
-def _positive_int(params, name: str, default: int, maximum: int) -> int:
+def _positive_int(params, name: str, default: int, maximum: int | None) -> int:
     raw = params.get(name)
     if raw is None:
         return default
     shown = raw if len(raw) <= 40 else raw[:40] + "…"
-    message = _("must be an integer from 1 to %(maximum)d; got %(raw)r.") % {"maximum": maximum, "raw": shown}
+    if maximum:
+        message = _("must be an integer from 1 to %(maximum)d; got %(raw)r.") % {"maximum": maximum, "raw": shown}
+    else:
+        message = _("must be a positive integer (1, 2, 3, ...); got %(raw)r.") % {"raw": shown}
     # ASCII digits only: int() would also take " 5", "+5", "1_000" and other scripts' digits.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)):
+    if not (raw.isascii() and raw.isdigit()):
+        raise InvalidQueryParameter(name, message)
+    if len(raw) > len(str(maximum or PAST_EVERY_END)):
+        if maximum is None:
+            return PAST_EVERY_END
         raise InvalidQueryParameter(name, message)
     value = int(raw)
-    if not 1 <= value <= maximum:
+    if value < 1 or (maximum is not None and value > maximum):
         raise InvalidQueryParameter(name, message)
     return value
 
@@ -158,8 +167,8 @@ class PageHeaderPagination(BasePagination):
                 "name": "page",
                 "in": "query",
                 "required": False,
-                "description": f"Page number, 1 to {MAX_PAGE}. A page past the end is an empty list.",
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                "description": "Page number, from 1. A page past the end is an empty list.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
             },
             {
                 "name": "per_page",

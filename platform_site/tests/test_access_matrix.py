@@ -324,6 +324,18 @@ def test_websockets_are_for_the_owner_only(world, tmp_path, settings):
         url = ws + str(world["project"].id)
         with connect(url, additional_headers=bearer(token_for("owner", world)), open_timeout=10) as socket_:
             assert json.loads(socket_.recv(timeout=10))["type"] == "subscribed"
+            # Hostile frames are ignored; the connection still answers.
+            for frame in [
+                "not json",
+                "[1, 2]",
+                '"ping"',
+                b"\x00\xff",
+                "{" * 10_000,
+                json.dumps({"type": "x" * 100_000}),
+            ]:
+                socket_.send(frame)
+            socket_.send(json.dumps({"type": "ping"}))
+            assert json.loads(socket_.recv(timeout=10)) == {"type": "pong"}
         statuses = {}
         for principal in PRINCIPALS[1:]:
             token = token_for(principal, world)
