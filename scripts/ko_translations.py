@@ -98,6 +98,8 @@ KO = {
     "Cancel selected experiments": "선택한 실험 취소",
     "%(count)d experiment(s) cancelled or asked to stop.": "실험 %(count)d개를 취소했거나 중지를 요청했습니다.",
     "accuracy per epoch": "에포크별 정확도",
+    "newest experiments": "최근 실험",
+    "all experiments": "전체 실험",
     "The dataset must be inside the datasets root (%(root)s).": "데이터셋은 데이터셋 루트(%(root)s) 안에 있어야 합니다.",
     "There is no dataset at %(path)s.": "%(path)s에 데이터셋이 없습니다.",
     "Dataset has no %(split)s split (expected %(split)s/<class>/<images>).": "데이터셋에 %(split)s 분할이 없습니다 (%(split)s/<클래스>/<이미지> 구조가 필요합니다).",

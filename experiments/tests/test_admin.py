@@ -76,6 +76,43 @@ def test_the_project_page_inlines_its_experiments(operator_client):
     assert "yolov8n" not in html
 
 
+def test_a_large_project_inlines_only_its_newest_experiments_and_links_to_all(operator_client, demo):
+    project = Project.objects.get(pk=1)
+    for i in range(30):
+        TrainingJob.objects.create(
+            project=project, model_name=f"bulk-model-{i:02}", framework="timm", task_type="image_classification",
+            dataset_path="/d", epochs=1, batch_size=1, learning_rate=0.1,
+        )  # fmt: skip
+    response = operator_client.get("/admin/projects/project/1/change/")
+    html = response.content.decode()
+    assert html.count('class="field-model_name"') == 20
+    assert "bulk-model-29" in html and "efficientnetv2_s" not in html  # the oldest are not inlined
+    assert '/admin/experiments/trainingjob/?project__id__exact=1">34</a>' in html
+    saved = operator_client.post(
+        "/admin/projects/project/1/change/", {**form_data(response), "name": "Dog vs Cat (renamed)"}
+    )
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    assert Project.objects.get(pk=1).name == "Dog vs Cat (renamed)" and project.jobs.count() == 34
+
+
+def form_data(response) -> dict:
+    """The values the admin's change form was rendered with, as a browser would post them back."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        widget, value = form.fields[name].widget, form[name].value()
+        if hasattr(widget, "decompress"):  # a date and a time input for created_at
+            data.update({f"{name}_{i}": part for i, part in enumerate(widget.decompress(value))})
+        else:
+            data[name] = value
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({f"{management.prefix}-{name}": management[name].value() for name in management.fields})
+        for inline_form in formset.formset.forms:
+            data.update({f"{inline_form.prefix}-{name}": inline_form[name].value() for name in inline_form.fields})
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def test_regular_users_cannot_open_the_admin(client, demo):
     client.force_login(demo["owner"])
     assert client.get("/admin/experiments/trainingjob/").status_code == 302
