@@ -13,8 +13,9 @@ the cluster (`pg_ctlcluster ... stop -m fast`), waits, starts it again, and
 drops the cluster at the end.
 
 Passes when every answer is a 200 or, while the database is down, a 503 with
-Retry-After; nothing takes more than 5 s (no hangs); and answers are 200 again
-within 10 s of the database coming back, with the same server processes.
+Retry-After; nothing takes more than 5 s (no hangs); answers are 200 again
+within 10 s of the database coming back, with the same server processes; and
+a training worker (`manage.py run_worker`) waited out the outage instead of exiting.
 Without pg_createcluster (or root) it says SKIPPED and exits 0, or 1 with --require.
 """
 
@@ -114,6 +115,12 @@ def run(args, version: str, scratch: Path) -> dict:
         data = json.loads(setup.stdout.strip().splitlines()[-1])
         server = start_server(env, scratch / "server.log")
         workers_before = worker_pids(server.pid)
+        # A training worker too: it must wait out the outage, not exit.
+        worker_log = scratch / "worker.log"
+        worker = subprocess.Popen(
+            [PYTHON, "manage.py", "run_worker", "--no-startup-delay", "--interval", "0.2"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(worker_log, "w"),  # noqa: SIM115
+        )  # fmt: skip
         stop = threading.Event()
         https = {"X-Forwarded-Proto": "https"}
         clients = [
@@ -139,7 +146,10 @@ def run(args, version: str, scratch: Path) -> dict:
             for client in clients:
                 client.join(timeout=35)
             workers_after = worker_pids(server.pid)
+            worker_survived = worker.poll() is None
             stop_server(server)
+            stop_server(worker)
+            worker_waited = "Database unavailable" in worker_log.read_text()
     finally:
         cluster("pg_dropcluster", "--stop", version, CLUSTER, check=False)
 
@@ -170,6 +180,10 @@ def run(args, version: str, scratch: Path) -> dict:
         settled = [e for e in after if e[0] > first_ok]
         if any(e[1] != 200 for e in settled):
             problems.append("failures after the first successful answer")
+    if not worker_survived:
+        problems.append(f"the training worker exited:\n{worker_log.read_text()[-2000:]}")
+    elif not worker_waited:
+        problems.append("the training worker never noticed the outage")
     if not workers_before or workers_after != workers_before:
         problems.append(f"the server's workers changed ({workers_before} -> {workers_after}): it was restarted")
     return {
@@ -179,6 +193,7 @@ def run(args, version: str, scratch: Path) -> dict:
         "after": summarize(after),
         "slowest_during": max((e[2] for e in during), default=0),
         "recovered_in": recovered_in,
+        "worker": "waited and is still running" if worker_survived and worker_waited else "failed",
         "problems": problems,
     }
 
@@ -196,10 +211,11 @@ def table(result: dict, args) -> str:
         f"PostgreSQL stopped for {args.outage:g} s under light load (two clients, one request per 50 ms each), "
         "production server on 127.0.0.1.",
         "",
-        "| before the outage | during the outage | slowest answer during | from the restart on | first 200 after `start` |",
-        "|---|---|---:|---|---:|",
+        "| before the outage | during the outage | slowest answer during | from the restart on | "
+        "first 200 after `start` | training worker |",
+        "|---|---|---:|---|---:|---|",
         f"| {result['before']} | {result['during']} | {result['slowest_during'] * 1000:.0f} ms | {result['after']} | "
-        f"{recovered} |",
+        f"{recovered} | {result['worker']} |",
     ])  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 import logging
 import threading
+import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection, connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from experiments.models import ExperimentEvent
@@ -11,6 +12,7 @@ from experiments.services import reap_lost_jobs
 logger = logging.getLogger(__name__)
 
 EVENT_RETENTION_DAYS = 7
+DATABASE_RETRY_SECONDS = 2
 
 
 class Housekeeper(threading.Thread):
@@ -52,4 +54,12 @@ class Command(DbWorkerCommand):
     def handle(self, *args, **options):
         interval = max(1.0, min(10.0, settings.WORKER_TIMEOUT_SECONDS / 3))
         Housekeeper(interval).start()
-        return super().handle(*args, **options)
+        while True:
+            try:
+                return super().handle(*args, **options)
+            except (OperationalError, InterfaceError) as error:
+                # The database went away (a restart, a failover): wait for it rather than exit.
+                # A training it interrupted is failed as "Worker lost" by the housekeeping.
+                logger.warning("Database unavailable (%s); retrying in %s s", error, DATABASE_RETRY_SECONDS)
+                connections.close_all()
+                time.sleep(DATABASE_RETRY_SECONDS)
