@@ -309,7 +309,7 @@ LIVE_RELAY_POLL_MS = env_int("LIVE_RELAY_POLL_MS", 250)
 
 # The cache holds the login and token rate-limit counters, so it must be shared
 # by every web process: Redis when there is one, else a database table
-# (created by `manage.py createcachetable`).
+# (created by `migrate`, see projects/apps.py).
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
