@@ -101,12 +101,13 @@ MIDDLEWARE = [
     # Answers /healthz before host validation: platform probes use their own Host header.
     "platform_site.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "platform_site.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything that reads the body (CSRF reads form posts), after the language is known.
+    "platform_site.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -99,7 +99,7 @@ def collected_static():
 
 
 def request(url: str, method="GET", headers=None, data=None):
-    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
+    req = urllib.request.Request(url, method=method, headers={"Accept-Language": "en", **(headers or {})}, data=data)
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(req, timeout=10) as response:
