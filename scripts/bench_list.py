@@ -30,6 +30,7 @@ from pathlib import Path
 from serving import (
     PYTHON,
     ROOT,
+    child_processes,
     credentials,
     django_setup,
     prepare,
@@ -217,16 +218,8 @@ def phase(env: dict, *args) -> dict:
 
 def server_rss_mb(master_pid: int) -> float:
     """Resident memory of the server's worker processes, in MB."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total / 1024
+    workers = child_processes(master_pid).values()
+    return sum(int(fields.get("VmRSS", "0 kB").split()[0]) for fields in workers) / 1024
 
 
 def wrk(url: str, headers: dict, connections: int, seconds: int, script: Path) -> dict:

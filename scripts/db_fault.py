@@ -31,12 +31,21 @@ import threading
 import time
 from pathlib import Path
 
-from serving import PYTHON, ROOT, prepare, production_env, scratch_database, start_server, stop_server
+from serving import (
+    PYTHON,
+    ROOT,
+    child_processes,
+    free_port,
+    prepare,
+    production_env,
+    scratch_database,
+    start_server,
+    stop_server,
+    write_report_section,
+)
 
 CLUSTER = "vision_fault"
 REPORT = ROOT / "docs" / "reliability.md"
-MARKER_START = "<!-- fault: written by scripts/db_fault.py -->"
-MARKER_END = "<!-- /fault -->"
 SLOW_SECONDS = 5
 RECOVERY_SECONDS = 10
 
@@ -48,25 +57,9 @@ def pg_version() -> str | None:
     return versions[-1].name if versions else None
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def worker_pids(master: int) -> set[int]:
     """The server's worker processes (children of the gunicorn master)."""
-    pids = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if fields.get("PPid", "").strip() == str(master):
-            pids.add(int(status.parent.name))
-    return pids
+    return set(child_processes(master))
 
 
 def cluster(*args, check=True):
@@ -245,12 +238,7 @@ def main():
     print()
     print(table(result, args))
     if args.write_report:
-        command = "scripts/db_fault.py " + " ".join(sys.argv[1:])
-        text = REPORT.read_text()
-        head, rest = text.split(MARKER_START)
-        tail = rest.split(MARKER_END)[1]
-        REPORT.write_text(f"{head}{MARKER_START}\n`{command}`\n\n{table(result, args)}\n{MARKER_END}{tail}")
-        print(f"written to {REPORT}")
+        write_report_section(REPORT, "fault", "scripts/db_fault.py " + " ".join(sys.argv[1:]), table(result, args))
     if result["problems"]:
         print("\nFAILED:\n" + "\n".join(result["problems"]))
         raise SystemExit(1)

@@ -6,6 +6,7 @@ so this module imports as `serving`).
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -109,3 +110,32 @@ def stop_server(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_processes(parent: int) -> dict[int, dict[str, str]]:
+    """The /proc status fields of each child process of parent (a gunicorn master's workers)."""
+    children = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(parent):
+            children[int(status.parent.name)] = fields
+    return children
+
+
+def write_report_section(path: Path, name: str, command: str, text: str) -> None:
+    """Replaces what the last run wrote between <!-- name: ... --> and <!-- /name --> in path."""
+    content = path.read_text()
+    head, rest = content.split(f"<!-- {name}: ")
+    opening, rest = rest.split("-->", 1)
+    tail = rest.split(f"<!-- /{name} -->", 1)[1]
+    path.write_text(f"{head}<!-- {name}: {opening}-->\n`{command}`\n\n{text}\n<!-- /{name} -->{tail}")
+    print(f"written to {path}")

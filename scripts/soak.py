@@ -39,11 +39,10 @@ from serving import (
     scratch_database,
     start_server,
     stop_server,
+    write_report_section,
 )
 
 REPORT = ROOT / "docs" / "reliability.md"
-MARKER_START = "<!-- soak: written by scripts/soak.py -->"
-MARKER_END = "<!-- /soak -->"
 STATUSES = ["pending", "running", "completed", "failed", "cancelled"]
 
 
@@ -341,12 +340,7 @@ def main():
         ]
     ]
     if args.write_report:
-        command = "scripts/soak.py " + " ".join(sys.argv[1:])
-        text = REPORT.read_text()
-        before, rest = text.split(MARKER_START)
-        after = rest.split(MARKER_END)[1]
-        REPORT.write_text(f"{before}{MARKER_START}\n`{command}`\n\n{table(runs, args)}\n{MARKER_END}{after}")
-        print(f"written to {REPORT}")
+        write_report_section(REPORT, "soak", "scripts/soak.py " + " ".join(sys.argv[1:]), table(runs, args))
     if problems or not runs:
         print("\nFAILED:\n" + "\n".join(problems or ["no database could be soaked"]))
         raise SystemExit(1)
