@@ -1,3 +1,4 @@
+import contextlib
 import io
 import os
 import shutil
@@ -104,8 +105,17 @@ def browser():
         browser.close()
 
 
-def record_csp_violations(page) -> list[str]:
-    """The page's Content-Security-Policy violations: Chromium reports each one on the console."""
+@contextlib.contextmanager
+def browser_page(browser, base_url: str, timeout_ms: int):
+    """A Korean-locale page in a fresh context; fails if the page broke its Content-Security-Policy.
+
+    Chromium reports every violation on the console.
+    """
+    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", base_url=base_url)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
     violations = []
     page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
-    return violations
+    yield page
+    context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"

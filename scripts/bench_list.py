@@ -21,7 +21,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import timedelta
@@ -33,6 +32,7 @@ from serving import (
     child_processes,
     credentials,
     django_setup,
+    on_each_database,
     prepare,
     production_env,
     scratch_database,
@@ -375,15 +375,7 @@ def main():
         raise SystemExit("wrk is missing: apt-get install wrk")
 
     command = "scripts/bench_list.py " + " ".join(sys.argv[1:])
-    scratch = Path(tempfile.mkdtemp(prefix="bench-list-"))
-    runs = []
-    try:
-        for kind in args.databases.split(","):
-            run = run_database(kind.strip(), args, scratch)
-            if run:
-                runs.append(run)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    runs = on_each_database(args.databases, "bench-list-", lambda kind, scratch: run_database(kind, args, scratch))
     print()
     print(table(runs))
     if not args.no_write:

@@ -6,9 +6,11 @@ so this module imports as `serving`).
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import timedelta
@@ -41,6 +43,16 @@ def credentials(user, hours: int = 6) -> dict:
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=timedelta(hours=hours))
     return {"token": str(token), "session": session.session_key}
+
+
+def on_each_database(databases: str, prefix: str, run) -> list[dict]:
+    """run(kind, scratch) for each of "sqlite,postgresql" in a scratch folder; the results it did not skip."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        results = [run(kind.strip(), scratch) for kind in databases.split(",")]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [result for result in results if result]
 
 
 def manage(env: dict, *args) -> None:

@@ -21,10 +21,8 @@ import argparse
 import http.client
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ from serving import (
     ROOT,
     credentials,
     django_setup,
+    on_each_database,
     prepare,
     production_env,
     scratch_database,
@@ -318,15 +317,7 @@ def main():
     if args.quick:
         args.seconds = 5
 
-    scratch = Path(tempfile.mkdtemp(prefix="soak-"))
-    runs = []
-    try:
-        for kind in args.databases.split(","):
-            run = soak(kind.strip(), args, scratch)
-            if run:
-                runs.append(run)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    runs = on_each_database(args.databases, "soak-", lambda kind, scratch: soak(kind, args, scratch))
     print()
     print(table(runs, args))
     problems = [

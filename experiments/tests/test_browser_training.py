@@ -3,7 +3,7 @@ against the real server (uvicorn) and a real worker."""
 
 import pytest
 
-from conftest import record_csp_violations
+from conftest import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -11,13 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def page(browser, stack):
     url, server, worker = stack
-    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", base_url=url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = record_csp_violations(page)
-    yield page
-    context.close()
-    assert violations == [], "the page broke its Content-Security-Policy"
+    with browser_page(browser, url, 15_000) as page:
+        yield page
 
 
 def wait_until_live(page, stack):

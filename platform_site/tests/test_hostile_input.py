@@ -138,8 +138,8 @@ def assert_rendered_harmlessly(text: str):
             assert 'href="javascript:' not in text
             continue
         assert payload not in text, payload
-    assert "<script>alert" not in text and "onerror=alert" not in text.replace("onerror=alert(1)&gt;", "")
-    assert html.escape(PAYLOADS[0]) in text or "&lt;script&gt;" in text
+    assert "<script>alert" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;alert(" in text  # shown, escaped
 
 
 def test_payloads_are_escaped_in_the_pages(client, demo, hostile):

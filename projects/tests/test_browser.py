@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from conftest import record_csp_violations
+from conftest import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,13 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def page(browser, live_server):
     call_command("seed_demo", "--force", stdout=io.StringIO())
-    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    violations = record_csp_violations(page)
-    yield page
-    context.close()
-    assert violations == [], "the page broke its Content-Security-Policy"
+    with browser_page(browser, live_server.url, 10_000) as page:
+        yield page
 
 
 def log_in(page, username="demo", password="demo1234"):
