@@ -303,7 +303,14 @@ TRAINING_DEVICE = env_str("TRAINING_DEVICE")
 # database (experiment_events), polling every LIVE_RELAY_POLL_MS.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # channels_redis waits for messages with a 5 s blocking read; redis-py 8 gives up on any read
+    # after 5 s by default, which closed every idle WebSocket (channels_redis issue 422).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}]},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 LIVE_RELAY_POLL_MS = env_int("LIVE_RELAY_POLL_MS", 250)

@@ -88,6 +88,24 @@ def test_the_owner_receives_progress_and_the_final_status(stack, demo):
     assert mine[-1]["accuracy"] == TrainingJob.objects.get(pk=job_id).accuracy
 
 
+@pytest.mark.parametrize("stack", [LAYERS[1]], indirect=True)
+def test_an_idle_socket_stays_open_and_still_receives(stack, demo):
+    # channels_redis waits on Redis with a 5 s BZPOPMIN, and redis-py 8 gives up reading after
+    # 5 s by default: an idle socket was closed with "Timeout reading from redis" (1011).
+    url, server, worker = stack
+    with connect(ws_url(url, 1), additional_headers=bearer(demo["owner"]), open_timeout=10) as socket_:
+        assert json.loads(socket_.recv(timeout=10)) == {"type": "subscribed", "project_id": 1}
+        with pytest.raises(TimeoutError):
+            socket_.recv(timeout=16)  # nothing happens for three of the layer's blocking reads
+        job_id = post_json(url + URL, demo["owner"], {
+            "framework": "timm", "model_name": "resnet18", "task_type": "image_classification",
+            "dataset_path": "shapes-cls", "epochs": 1, "batch_size": 8, "learning_rate": 0.001, "image_size": 32,
+        })["id"]  # fmt: skip
+        message = json.loads(socket_.recv(timeout=10))
+    assert (message["type"], message["experiment_id"]) == ("experiment_created", job_id)
+    assert "Timeout reading" not in server.tail()
+
+
 def test_others_are_refused_exactly_like_a_missing_project(stack, demo):
     url, server, worker = stack
     refusals = []
