@@ -155,6 +155,33 @@ class ProjectStatusCount(models.Model):
         return f"{self.project_id} {self.status}: {self.count}"
 
 
+class ProjectWeekCount(models.Model):
+    """How many experiments a project has per status and week of creation (weeks from Monday, UTC).
+
+    Kept exact by triggers like ProjectStatusCount (migration 0005). A deep page
+    uses it to start reading at the right week instead of skipping every newer
+    experiment one by one (Project.seek_newest_first). Weeks, not days: a year
+    is 52 rows per status to add up, and a week's experiments at most to skip.
+    """
+
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        related_name="week_count_rows",
+        db_index=False,  # the unique constraint's index leads with project_id
+    )
+    status = models.CharField(max_length=20)
+    week = models.DateField(help_text="The Monday the week starts on (UTC).")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "project_week_counts"
+        constraints = [models.UniqueConstraint(fields=["project", "week", "status"], name="week_count_unique")]
+
+    def __str__(self):
+        return f"{self.project_id} {self.status} {self.week}: {self.count}"
+
+
 class TrainingMetric(models.Model):
     """The validation results of one epoch of a training job."""
 

@@ -5,8 +5,10 @@ metadata travels in headers: X-Total-Count and an RFC 8288 Link header.
 The HTML pages page through the same `paginate()`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
@@ -21,6 +23,8 @@ MAX_PER_PAGE = 100
 # Any page number with more digits than this is past the end of every list;
 # reading it as this one keeps int() and 64-bit offsets out of trouble.
 PAST_EVERY_END = 10**15
+# Below this many rows, skipping through the index costs less than the seek's query.
+SEEK_FROM_OFFSET = 5_000
 
 
 class InvalidQueryParameter(Exception):
@@ -94,7 +98,11 @@ class Page:
 
 
 def paginate(
-    queryset: QuerySet, request: PageRequest, total: int | None = None, keyset: tuple[str, str] | None = None
+    queryset: QuerySet,
+    request: PageRequest,
+    total: int | None = None,
+    keyset: tuple[str, str] | None = None,
+    seek: Callable[[int], tuple[Any, int] | None] | None = None,
 ) -> Page:
     """One page of an ordered queryset; a page past the end is empty, not an error.
 
@@ -103,6 +111,12 @@ def paginate(
     the boundary row's key is found with an index-only query, and the page is
     read from there (WHERE key <= boundary ... LIMIT per_page) instead of
     reading and discarding every earlier row with OFFSET.
+
+    With `seek` as well, the skip stays short however deep the page:
+    seek(offset) returns (before, newer), meaning the row at `offset` has its
+    first key field below `before` and exactly `newer` rows come before that
+    value, so only `offset - newer` rows are skipped (see
+    Project.seek_newest_first). None means the offset is past the end.
     """
     if not queryset.ordered:
         raise ImproperlyConfigured("Refusing to paginate an unordered queryset.")
@@ -111,15 +125,23 @@ def paginate(
     if request.offset >= total:
         items = []
     elif keyset and request.offset:
-        items = _page_from_boundary(queryset, request, keyset)
+        items = _page_from_boundary(queryset, request, keyset, seek)
     else:
         items = list(queryset[request.offset : request.offset + request.per_page])
     return Page(items=items, total=total, number=request.number, per_page=request.per_page)
 
 
-def _page_from_boundary(queryset: QuerySet, request: PageRequest, keyset: tuple[str, str]) -> list:
+def _page_from_boundary(queryset: QuerySet, request: PageRequest, keyset: tuple[str, str], seek) -> list:
     first, second = keyset
-    boundary = list(queryset.prefetch_related(None).values_list(first, second)[request.offset : request.offset + 1])
+    offset = request.offset
+    if seek and offset >= SEEK_FROM_OFFSET:
+        found = seek(offset)
+        if found is None:
+            return []
+        before, newer = found
+        queryset = queryset.filter(**{f"{first}__lt": before})
+        offset -= newer
+    boundary = list(queryset.prefetch_related(None).values_list(first, second)[offset : offset + 1])
     if not boundary:
         return []
     first_value, second_value = boundary[0]
@@ -139,7 +161,8 @@ class PageHeaderPagination(BasePagination):
         except InvalidQueryParameter as error:
             raise ValidationError({error.param: [error.message]}) from None
         total = getattr(view, "total_rows", None)  # a view that knows its total spares the COUNT(*)
-        self.page = paginate(queryset, page_request, total=total, keyset=getattr(view, "keyset", None))
+        keyset, seek = getattr(view, "keyset", None), getattr(view, "seek", None)
+        self.page = paginate(queryset, page_request, total=total, keyset=keyset, seek=seek)
         self.request = request
         return self.page.items
 

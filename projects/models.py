@@ -1,5 +1,8 @@
+from datetime import UTC, datetime, time, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,3 +81,26 @@ class Project(models.Model):
     def count_jobs(self, statuses=()) -> int:
         counts = self.status_counts()
         return sum(counts[s] for s in (statuses or counts))
+
+    def seek_newest_first(self, offset: int, statuses=()) -> tuple[datetime, int] | None:
+        """Where the experiment at `offset` (0-based, newest first) is: (before, newer).
+
+        It was created before `before` (a Monday, 00:00 UTC), and exactly `newer`
+        of the listed experiments were created at or after that time. A deep page
+        can then read from `before` and skip only `offset - newer` rows, at most a
+        week's. Costs one query on the maintained per-week counts (52 rows a year
+        per status), whatever the depth. None when the offset is past the end.
+        """
+        from experiments.models import ProjectWeekCount
+
+        weeks = ProjectWeekCount.objects.filter(project=self)
+        if statuses:
+            weeks = weeks.filter(status__in=statuses)
+        newer = 0
+        for week, count in (
+            weeks.values("week").annotate(total=Sum("count")).order_by("-week").values_list("week", "total")
+        ):
+            if newer + count > offset:
+                return datetime.combine(week + timedelta(weeks=1), time.min, tzinfo=UTC), newer
+            newer += count
+        return None

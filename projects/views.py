@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -50,7 +52,13 @@ def _experiments_page(request, project, template):
     counts = project.status_counts()
     selected = filterset.statuses
     total = sum(counts[s] for s in (selected or counts))
-    page = paginate(filterset.qs.with_metrics(), page_request, total=total, keyset=TrainingJob.NEWEST_FIRST_KEYSET)
+    page = paginate(
+        filterset.qs.with_metrics(),
+        page_request,
+        total=total,
+        keyset=TrainingJob.NEWEST_FIRST_KEYSET,
+        seek=partial(project.seek_newest_first, statuses=selected),
+    )
 
     context = {
         "project": project,

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -85,6 +87,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             raise ValidationError(filterset.errors)
         # X-Total-Count from the maintained per-status counts (read by the paginator): no COUNT(*).
         self.total_rows = self.get_project().count_jobs(filterset.statuses)
+        # Deep pages start from the right week of the maintained per-week counts (see paginate).
+        self.seek = partial(self.get_project().seek_newest_first, statuses=filterset.statuses)
         # Plain rows of the listed columns: building model instances was the list's largest cost.
         page = self.paginate_queryset(filterset.qs.values(*SPEC_FIELDS))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

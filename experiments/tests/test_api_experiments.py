@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from experiments.models import TrainingJob
+from platform_site import pagination
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -17,13 +18,13 @@ FIELDS = {
 }  # fmt: skip
 
 
-def add_jobs(project, count, status=TrainingJob.Status.COMPLETED):
+def add_jobs(project, count, status=TrainingJob.Status.COMPLETED, spacing=timedelta(minutes=1)):
     base = project.created_at
     TrainingJob.objects.bulk_create(
         TrainingJob(
             project=project, model_name=f"m{i}", framework="timm", task_type="image_classification",
             status=status, dataset_path="/d", epochs=1, batch_size=1, learning_rate=0.1,
-            created_at=base + timedelta(days=30, minutes=i),
+            created_at=base + timedelta(days=30) + i * spacing,
         )
         for i in range(count)
     )  # fmt: skip
@@ -186,6 +187,25 @@ def test_the_list_runs_a_fixed_number_of_queries(owner_api, params):
     add_jobs(Project.objects.get(pk=1), 150)
     assert count_queries(owner_api, URL, params) == small
     assert small <= 5  # user, project, counts, (boundary key on later pages,) page
+
+
+def test_a_deep_page_starts_from_the_week_counts_and_still_lists_the_right_rows(owner_api, monkeypatch):
+    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 40)  # what happens past 5,000 rows, on a small project
+    project = Project.objects.get(pk=1)
+    add_jobs(project, 200, spacing=timedelta(hours=5))  # about six weeks
+    add_jobs(project, 50, status=TrainingJob.Status.FAILED, spacing=timedelta(hours=17))
+    for params in ({"page": 5}, {"page": 3, "per_page": 30}, {"status": "failed", "page": 3}):
+        per_page, number = params.get("per_page", 20), params["page"]
+        jobs = TrainingJob.objects.for_project(project).newest_first()
+        if "status" in params:
+            jobs = jobs.filter(status=params["status"])
+        expected = list(jobs.values_list("id", flat=True)[(number - 1) * per_page : number * per_page])
+        with CaptureQueriesContext(connection) as queries:
+            response = owner_api.get(URL, params)
+        assert [job["id"] for job in response.json()] == expected
+        assert response["X-Total-Count"] == str(jobs.count())
+        assert any("project_week_counts" in query["sql"] for query in queries.captured_queries)
+        assert len(queries) <= 6  # user, project, counts, week counts, boundary key, page
 
 
 def test_a_page_past_the_end_skips_the_row_query(owner_api):

@@ -1,9 +1,16 @@
-"""project_status_counts stays exact whatever writes the rows (triggers, SQLite and PostgreSQL)."""
+"""The maintained counts stay exact whatever writes the rows (triggers, SQLite and PostgreSQL).
+
+project_status_counts: experiments per project and status; project_week_counts:
+per project, status and week of creation (from Monday, UTC).
+"""
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import Count
 
-from experiments.models import ProjectStatusCount, TrainingJob
+from experiments.models import ProjectStatusCount, ProjectWeekCount, TrainingJob
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +25,25 @@ def kept_counts() -> dict:
     return {(r.project_id, r.status): r.count for r in ProjectStatusCount.objects.all() if r.count}
 
 
+def monday_of(moment: datetime):
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def real_week_counts() -> dict:
+    rows = TrainingJob.objects.values_list("project_id", "status", "created_at")
+    return dict(Counter((p, s, monday_of(created)) for p, s, created in rows))
+
+
+def kept_week_counts() -> dict:
+    return {(r.project_id, r.status, r.week): r.count for r in ProjectWeekCount.objects.all() if r.count}
+
+
+def assert_counts_exact():
+    assert kept_counts() == real_counts()
+    assert kept_week_counts() == real_week_counts()
+
+
 def job(project, status="pending", **fields):
     return TrainingJob(
         project=project, model_name="m", framework="timm", task_type="image_classification", status=status,
@@ -27,12 +53,22 @@ def job(project, status="pending", **fields):
 
 def test_every_kind_of_write_keeps_the_counts_exact(demo):
     one, two = Project.objects.get(pk=1), Project.objects.get(pk=2)
-    assert kept_counts() == real_counts()
+    assert_counts_exact()
 
-    TrainingJob.objects.bulk_create([job(one, s) for s in ["pending", "running", "completed"] * 50])
+    # Around a week's edge: Sunday 23:59:59.999999 and Monday 00:00 UTC fall in different weeks.
+    monday = datetime(2026, 11, 23, tzinfo=UTC)
+    edges = [
+        monday - timedelta(microseconds=1),
+        monday,
+        monday + timedelta(days=6, hours=23),
+        monday - timedelta(weeks=30),
+    ]
+    TrainingJob.objects.bulk_create(
+        [job(one, s, created_at=edges[i % len(edges)]) for i, s in enumerate(["pending", "running", "completed"] * 50)]
+    )
     single = job(two, "pending")
     single.save()
-    assert kept_counts() == real_counts()
+    assert_counts_exact()
 
     single.status = "running"
     single.save()
@@ -41,11 +77,14 @@ def test_every_kind_of_write_keeps_the_counts_exact(demo):
     TrainingJob.objects.filter(project=one, status="running")[:1].get().delete()
     TrainingJob.objects.filter(pk=single.pk).update(project=one)
     TrainingJob.objects.filter(project=one, status="completed").update(accuracy=0.5)  # touches no count
-    assert kept_counts() == real_counts()
+    TrainingJob.objects.filter(project=one, created_at=monday).update(created_at=monday - timedelta(days=3))
+    TrainingJob.objects.filter(project=one, created_at=edges[2]).update(created_at=edges[2] + timedelta(hours=1))
+    assert_counts_exact()
 
     two.delete()
-    assert kept_counts() == real_counts()
+    assert_counts_exact()
     assert not ProjectStatusCount.objects.filter(project_id=2).exists()
+    assert not ProjectWeekCount.objects.filter(project_id=2).exists()
 
 
 def test_a_project_reads_its_counts_in_one_query(demo, django_assert_num_queries):

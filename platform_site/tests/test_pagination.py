@@ -1,8 +1,10 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
 from experiments.models import TrainingJob
+from platform_site import pagination
 from platform_site.pagination import PageRequest, paginate
 from projects.models import Project
 
@@ -30,6 +32,61 @@ def test_pages_read_from_a_boundary_key_equal_offset_pages(demo, statuses):
         seen = []
         for number in range(1, len(expected) // per_page + 3):
             page = paginate(jobs, PageRequest(number, per_page), keyset=TrainingJob.NEWEST_FIRST_KEYSET)
+            assert [j.id for j in page.items] == expected[(number - 1) * per_page : number * per_page]
+            seen += [j.id for j in page.items]
+        assert seen == expected
+
+
+MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.fixture
+def weeks_of_jobs(demo):
+    """Jobs over several weeks, with an empty week, ties, and rows on both sides of a week's edge."""
+    project = Project.objects.get(pk=1)
+    moments = [
+        MONDAY - timedelta(microseconds=1),  # the last instant of the week before
+        MONDAY,  # the first of this week
+        MONDAY + timedelta(days=6, hours=23),
+        MONDAY - timedelta(weeks=3, hours=5),  # two empty weeks in between
+    ]
+    TrainingJob.objects.bulk_create(
+        TrainingJob(
+            project=project, model_name=f"m{i}", framework="timm", task_type="image_classification",
+            status=["completed", "failed", "pending"][i % 3], dataset_path="/d", epochs=1, batch_size=1,
+            learning_rate=0.1, created_at=moments[i % 4] - timedelta(minutes=i // 40),
+        )
+        for i in range(160)
+    )  # fmt: skip
+    return project
+
+
+@pytest.mark.parametrize("statuses", [[], ["failed"], ["completed", "failed"]])
+def test_seek_names_the_week_of_every_offset(weeks_of_jobs, statuses):
+    jobs = TrainingJob.objects.for_project(weeks_of_jobs).newest_first()
+    if statuses:
+        jobs = jobs.with_status(statuses)
+    created = list(jobs.values_list("created_at", flat=True))
+    for offset, moment in enumerate(created):
+        before, newer = weeks_of_jobs.seek_newest_first(offset, statuses)
+        assert moment < before, offset
+        assert newer == sum(1 for c in created if c >= before) <= offset
+        assert before.weekday() == 0 and before - timedelta(weeks=1) <= moment  # within the week before `before`
+    assert weeks_of_jobs.seek_newest_first(len(created), statuses) is None
+
+
+@pytest.mark.parametrize("statuses", [[], ["failed"], ["completed", "failed"]])
+def test_pages_read_from_the_week_counts_equal_offset_pages(weeks_of_jobs, monkeypatch, statuses):
+    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 1)  # seek on every page after the first
+    jobs = TrainingJob.objects.for_project(weeks_of_jobs).newest_first()
+    if statuses:
+        jobs = jobs.with_status(statuses)
+    expected = list(jobs.values_list("id", flat=True))
+    seek = partial(weeks_of_jobs.seek_newest_first, statuses=statuses)
+    for per_page in (1, 7, 20):
+        seen = []
+        for number in range(1, len(expected) // per_page + 3):
+            page = paginate(jobs, PageRequest(number, per_page), keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek)
             assert [j.id for j in page.items] == expected[(number - 1) * per_page : number * per_page]
             seen += [j.id for j in page.items]
         assert seen == expected

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from experiments.models import TrainingJob
+from platform_site import pagination
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +22,12 @@ def rows(html: str) -> list[str]:
     return re.findall(r'<tr id="experiment-(\d+)"', html)
 
 
-def add_jobs(project, count, status="completed"):
+def add_jobs(project, count, status="completed", spacing=timedelta(minutes=1)):
     TrainingJob.objects.bulk_create(
         TrainingJob(
             project=project, model_name=f"bulk{i}", framework="timm", task_type="image_classification",
             status=status, dataset_path="/d", epochs=1, batch_size=1, learning_rate=0.1,
-            created_at=project.created_at + timedelta(days=60, minutes=i),
+            created_at=project.created_at + timedelta(days=60) + i * spacing,
         )
         for i in range(count)
     )  # fmt: skip
@@ -106,6 +107,23 @@ def test_pages_keep_the_filter_in_the_url(owner_client):
     second = owner_client.get("/projects/1?status=completed&page=2").content.decode()
     assert rows(second)[-2:] == ["3", "1"] and len(rows(second)) == 12
     assert 'href="?status=completed&amp;page=1"' in second
+
+
+def test_a_deep_page_read_through_the_week_counts_shows_the_right_rows(owner_client, monkeypatch):
+    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 20)  # what happens past 5,000 rows, on a small project
+    project = Project.objects.get(pk=1)
+    add_jobs(project, 90, spacing=timedelta(hours=6))  # about three weeks
+    add_jobs(project, 30, status="failed", spacing=timedelta(hours=13))
+    for query, status in [("page=4", None), ("status=completed&page=3", "completed")]:
+        jobs = TrainingJob.objects.for_project(project).newest_first()
+        if status:
+            jobs = jobs.filter(status=status)
+        number = int(query.rsplit("=", 1)[1])
+        expected = [str(pk) for pk in jobs.values_list("id", flat=True)[(number - 1) * 20 : number * 20]]
+        with CaptureQueriesContext(connection) as queries:
+            html = owner_client.get(f"/projects/1?{query}").content.decode()
+        assert rows(html) == expected
+        assert any("project_week_counts" in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "per_page=1000", "status=bogus"])
