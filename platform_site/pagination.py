@@ -116,7 +116,7 @@ def paginate(
     seek(offset) returns (before, newer), meaning the row at `offset` has its
     first key field below `before` and exactly `newer` rows come before that
     value, so only `offset - newer` rows are skipped (see
-    Project.seek_newest_first). None means the offset is past the end.
+    Project.seek_newest_first); None, and the skip starts from the top.
     """
     if not queryset.ordered:
         raise ImproperlyConfigured("Refusing to paginate an unordered queryset.")
@@ -134,10 +134,7 @@ def paginate(
 def _page_from_boundary(queryset: QuerySet, request: PageRequest, keyset: tuple[str, str], seek) -> list:
     first, second = keyset
     offset = request.offset
-    if seek and offset >= SEEK_FROM_OFFSET:
-        found = seek(offset)
-        if found is None:
-            return []
+    if seek and offset >= SEEK_FROM_OFFSET and (found := seek(offset)):
         before, newer = found
         queryset = queryset.filter(**{f"{first}__lt": before})
         offset -= newer

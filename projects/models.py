@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -89,7 +89,8 @@ class Project(models.Model):
         of the listed experiments were created at or after that time. A deep page
         can then read from `before` and skip only `offset - newer` rows, at most a
         week's. Costs one query on the maintained per-week counts (52 rows a year
-        per status), whatever the depth. None when the offset is past the end.
+        per status), whatever the depth. None when there is nothing to narrow:
+        the offset is past the end, or in the last week a date can have.
         """
         from experiments.models import ProjectWeekCount
 
@@ -101,6 +102,8 @@ class Project(models.Model):
             weeks.values("week").annotate(total=Sum("count")).order_by("-week").values_list("week", "total")
         ):
             if newer + count > offset:
+                if week > date.max - timedelta(weeks=1):
+                    return None
                 return datetime.combine(week + timedelta(weeks=1), time.min, tzinfo=UTC), newer
             newer += count
         return None

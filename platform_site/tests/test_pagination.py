@@ -90,3 +90,16 @@ def test_pages_read_from_the_week_counts_equal_offset_pages(weeks_of_jobs, monke
             assert [j.id for j in page.items] == expected[(number - 1) * per_page : number * per_page]
             seen += [j.id for j in page.items]
         assert seen == expected
+
+
+def test_jobs_in_the_last_week_a_date_can_have_are_paged_like_any_other(weeks_of_jobs, monkeypatch):
+    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 1)
+    # An admin can type such a date; that week has no next Monday to read from.
+    far = TrainingJob.objects.filter(project=weeks_of_jobs).order_by("-id")[:2].values_list("id", flat=True)
+    TrainingJob.objects.filter(id__in=list(far)).update(created_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+    jobs = TrainingJob.objects.for_project(weeks_of_jobs).newest_first()
+    expected = list(jobs.values_list("id", flat=True))
+    assert weeks_of_jobs.seek_newest_first(1) is None
+    seek = weeks_of_jobs.seek_newest_first
+    pages = [paginate(jobs, PageRequest(n, 1), keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek) for n in (1, 2, 3)]
+    assert [page.items[0].id for page in pages] == expected[:3]
