@@ -4,7 +4,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-
 def sqlite_week(column: str) -> str:
     # created_at is UTC text, "YYYY-MM-DD HH:MM:SS.ffffff": take its day as written, then go back to
     # its Monday. (date() of the whole text would round .999999 up into the next day.)
@@ -93,15 +92,15 @@ POSTGRESQL = [
         RETURN NULL;
     END $$
     """,
-    f"""
+    """
     CREATE TRIGGER training_jobs_week_count_insert AFTER INSERT ON training_jobs
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION training_jobs_week_count_insert()
     """,
-    f"""
+    """
     CREATE TRIGGER training_jobs_week_count_delete AFTER DELETE ON training_jobs
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION training_jobs_week_count_delete()
     """,
-    f"""
+    """
     CREATE TRIGGER training_jobs_week_count_update AFTER UPDATE ON training_jobs
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
     EXECUTE FUNCTION training_jobs_week_count_update()
