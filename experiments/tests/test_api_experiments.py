@@ -190,7 +190,7 @@ def test_the_list_runs_a_fixed_number_of_queries(owner_api, params):
 
 
 def test_a_deep_page_starts_from_the_week_counts_and_still_lists_the_right_rows(owner_api, monkeypatch):
-    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 40)  # what happens past 5,000 rows, on a small project
+    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 40)  # what happens past 10,000 rows, on a small project
     project = Project.objects.get(pk=1)
     add_jobs(project, 200, spacing=timedelta(hours=5))  # about six weeks
     add_jobs(project, 50, status=TrainingJob.Status.FAILED, spacing=timedelta(hours=17))

@@ -110,7 +110,7 @@ def test_pages_keep_the_filter_in_the_url(owner_client):
 
 
 def test_a_deep_page_read_through_the_week_counts_shows_the_right_rows(owner_client, monkeypatch):
-    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 20)  # what happens past 5,000 rows, on a small project
+    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 20)  # what happens past 10,000 rows, on a small project
     project = Project.objects.get(pk=1)
     add_jobs(project, 90, spacing=timedelta(hours=6))  # about three weeks
     add_jobs(project, 30, status="failed", spacing=timedelta(hours=13))
