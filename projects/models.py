@@ -31,6 +31,24 @@ class ProjectQuerySet(models.QuerySet):
             raise Project.DoesNotExist
         return self.get(pk=pk)
 
+    def get_with_status_counts(self, raw_id) -> "Project":
+        """get_by_raw_id() with its status_counts() read in the same query (a LEFT JOIN on the counts).
+
+        The project pages and the experiments list need both on every request;
+        one query instead of two is a quarter of their database round trips.
+        """
+        pk = parse_id(raw_id)
+        if pk is None:
+            raise Project.DoesNotExist
+        fields = [field.attname for field in Project._meta.concrete_fields]
+        rows = list(self.filter(pk=pk).values_list(*fields, "status_count_rows__status", "status_count_rows__count"))
+        if not rows:
+            raise Project.DoesNotExist
+        project = Project.from_db(self.db, fields, rows[0][: len(fields)])
+        # No experiments yet: one row whose status and count are NULL.
+        project.read_status_counts = {status: count for *_, status, count in rows if status is not None}
+        return project
+
     def newest_first(self) -> "ProjectQuerySet":
         return self.order_by("-created_at", "-id")
 
@@ -69,13 +87,16 @@ class Project(models.Model):
         """{status: number of experiments} for every status, zeros included.
 
         Read from project_status_counts, which triggers keep exact, so it costs
-        one tiny query (none after with_status_counts()) however many
+        one tiny query (none after with_status_counts() or get_with_status_counts()) however many
         experiments the project has.
         """
         from experiments.models import TrainingJob
 
         counts = dict.fromkeys(TrainingJob.Status.values, 0)
-        counts.update({row.status: row.count for row in self.status_count_rows.all()})
+        read = getattr(self, "read_status_counts", None)  # from get_with_status_counts()
+        if read is None:
+            read = {row.status: row.count for row in self.status_count_rows.all()}
+        counts.update(read)
         return counts
 
     def count_jobs(self, statuses=()) -> int:

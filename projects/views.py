@@ -18,9 +18,10 @@ def dashboard(request):
     return render(request, "projects/dashboard.html", {"projects": projects})
 
 
-def owned_project_or_404(request, project_id) -> Project:
+def owned_project_or_404(request, project_id, with_status_counts: bool = False) -> Project:
+    projects = Project.objects.owned_by(request.user)
     try:
-        return Project.objects.owned_by(request.user).get_by_raw_id(project_id)
+        return projects.get_with_status_counts(project_id) if with_status_counts else projects.get_by_raw_id(project_id)
     except Project.DoesNotExist:
         raise Http404("Project not found") from None
 
@@ -28,14 +29,16 @@ def owned_project_or_404(request, project_id) -> Project:
 @login_required
 @require_safe
 def project_detail(request, project_id):
-    return _experiments_page(request, owned_project_or_404(request, project_id), "projects/project_detail.html")
+    project = owned_project_or_404(request, project_id, with_status_counts=True)
+    return _experiments_page(request, project, "projects/project_detail.html")
 
 
 @login_required
 @require_safe
 def project_section(request, project_id):
     """The experiments section alone: what the live page fetches to resynchronise."""
-    return _experiments_page(request, owned_project_or_404(request, project_id), "projects/_experiments_section.html")
+    project = owned_project_or_404(request, project_id, with_status_counts=True)
+    return _experiments_page(request, project, "projects/_experiments_section.html")
 
 
 def _experiments_page(request, project, template):

@@ -75,7 +75,9 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_project(self):
         if not hasattr(self, "_project"):
-            self._project = get_owned_project(self.request, self.kwargs["project_pk"])
+            # The list reads the project's counts for X-Total-Count: in the same query.
+            listing = self.action == "list"
+            self._project = get_owned_project(self.request, self.kwargs["project_pk"], with_status_counts=listing)
         return self._project
 
     def get_queryset(self):

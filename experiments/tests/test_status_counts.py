@@ -93,3 +93,24 @@ def test_a_project_reads_its_counts_in_one_query(demo, django_assert_num_queries
         counts = project.status_counts()
     assert counts == {"pending": 0, "running": 1, "completed": 2, "failed": 1, "cancelled": 0}
     assert project.count_jobs(["completed", "failed"]) == 3
+
+
+def test_a_project_and_its_counts_come_in_one_query(demo, django_assert_num_queries):
+    owner = demo["owner"]
+    empty = Project.objects.create(owner=owner, name="empty")
+    for project in (Project.objects.get(pk=1), empty):
+        with django_assert_num_queries(1):
+            read = Project.objects.owned_by(owner).get_with_status_counts(str(project.pk))
+            counts = read.status_counts()
+        assert counts == project.status_counts()
+        assert [(f.attname, getattr(read, f.attname)) for f in Project._meta.concrete_fields] == [
+            (f.attname, getattr(project, f.attname)) for f in Project._meta.concrete_fields
+        ]
+        assert not read._state.adding  # a row from the database: saving it updates, not inserts
+    assert empty.status_counts() == dict.fromkeys(TrainingJob.Status.values, 0)
+
+
+@pytest.mark.parametrize("raw_id", ["2", "999", "abc", "0"])
+def test_someone_elses_or_a_missing_project_is_not_read_with_its_counts(demo, raw_id):
+    with pytest.raises(Project.DoesNotExist):
+        Project.objects.owned_by(demo["owner"]).get_with_status_counts(raw_id)

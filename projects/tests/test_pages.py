@@ -151,6 +151,7 @@ def test_the_page_runs_a_fixed_number_of_queries(owner_client):
     Project.objects.bulk_create(Project(owner=project.owner, name=f"extra {i}") for i in range(5))
     after = (queries("/projects/1"), queries("/projects/1?status=completed&page=2"), queries("/dashboard"))
     assert before == after
+    assert before[0] <= 5  # session, user, project with its counts, page, the page's metrics
 
 
 def test_english_is_one_switch_away(owner_client):
