@@ -9,7 +9,12 @@ DEBUG off, the settings we ship) on 127.0.0.1 and drives it with wrk from
 Debian's packages: a separate C process whose own cost is small next to a
 Python client's on a 2-core machine, and whose latency histogram is exact.
 Each endpoint is measured sequentially (1 connection) and with 8 concurrent
-connections. Prints one table and writes it, with the commands, the machine
+connections, in rounds that take every endpoint in turn, so that the machine's
+drift over minutes falls on the floor and on the list alike; each endpoint's
+rounds are then pooled into one latency distribution. With --instructions it
+also counts the CPU instructions of one request to each endpoint, in-process
+under valgrind (callgrind): a cost that does not drift with the machine.
+Prints one table and writes it, with the commands, the machine
 and the list queries' plans, to docs/performance.md (unless --no-write).
 """
 
@@ -23,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -51,6 +57,9 @@ done = function(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.duration, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     latency:percentile(99) / 1000, latency.mean / 1000))
+  local quantiles = {}
+  for i = 1, 999 do quantiles[i] = string.format("%.3f", latency:percentile(i / 10) / 1000) end
+  io.write("QUANTILES " .. table.concat(quantiles, " ") .. "\\n")
 end
 """
 
@@ -202,10 +211,12 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
 
     return {
         "total: COUNT(*) of the project's rows (before)": ms(lambda: jobs.count()),
-        "total: maintained counts (after)": ms(lambda: Project.objects.get(pk=project_id).count_jobs()),
+        "total: the project with its maintained counts, one query (after)": ms(
+            lambda: Project.objects.get_with_status_counts(project_id).count_jobs()
+        ),
         "status=completed total: COUNT(*) (before)": ms(lambda: completed.count()),
-        "status=completed total: maintained counts (after)": ms(
-            lambda: Project.objects.get(pk=project_id).count_jobs(["completed"])
+        "status=completed total: the project with its maintained counts (after)": ms(
+            lambda: Project.objects.get_with_status_counts(project_id).count_jobs(["completed"])
         ),
         "page 1 rows": ms(lambda: paginate(jobs, PageRequest(1, 20), total=10**9)),
         "page 2000 rows: OFFSET 39980 (before)": ms(lambda: paginate(jobs, deep, total=10**9)),
@@ -218,6 +229,67 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
             )
         ),
     }
+
+
+def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict]]:
+    """(key in the issue, name, path, headers) of each measured request; the floor first."""
+    deep = min(2000, size // 20)  # --quick's project has 500 pages
+    api = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
+    page = {"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https"}
+    experiments = f"/api/v1/projects/{project_id}/experiments"
+    return [
+        ("f", "floor: GET /api/v1/me", "/api/v1/me", api),
+        ("a", "first page", experiments, api),
+        ("b", "status=running (rare)", f"{experiments}?status=running", api),
+        ("b", "status=completed (common)", f"{experiments}?status=completed", api),
+        ("c", f"page {deep}", f"{experiments}?page={deep}", api),
+        ("d", "project detail", f"/api/v1/projects/{project_id}", api),
+        ("e", "project page (HTML)", f"/projects/{project_id}", page),
+    ]
+
+
+def serve_in_process(path: str, headers: dict, count: int) -> None:
+    """`count` requests (after 20 to warm up) through Django's WSGI handler, no server: what callgrind counts."""
+    django_setup()
+    import io
+
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    route, _, query = path.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+               "wsgi.errors": sys.stderr, "HTTP_HOST": "127.0.0.1"}  # fmt: skip
+    environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
+    statuses = []
+
+    def start_response(status, response_headers, exc_info=None):
+        statuses.append(status)
+
+    for _ in range(20 + count):
+        body = application({**environ, "wsgi.input": io.BytesIO()}, start_response)
+        b"".join(body)
+        body.close()
+    if failed := [status for status in statuses if not status.startswith("200")]:
+        raise SystemExit(f"{path}: {failed[0]}")
+
+
+def instructions_per_request(env: dict, path: str, headers: dict, count: int = 50) -> int:
+    """CPU instructions of one request in-process (callgrind), the same on a busy machine as on an idle one.
+
+    The difference between `count` requests and none, so start-up does not count.
+    SQLite's work is counted (it runs in-process); PostgreSQL's server is not.
+    """
+    totals = []
+    for n in (0, count):
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", PYTHON, __file__,
+                   "--phase", "serve", "--path", path, "--headers", json.dumps(headers), "--count", str(n)]  # fmt: skip
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        collected = [line for line in result.stderr.splitlines() if "Collected :" in line]
+        if result.returncode != 0 or not collected:
+            raise SystemExit(f"callgrind on {path} failed:\n{result.stderr[-3000:]}")
+        totals.append(int(collected[0].rsplit(":", 1)[1]))
+    return (totals[1] - totals[0]) // count
 
 
 # --------------------------------------------------------------------------
@@ -244,12 +316,38 @@ def wrk(url: str, headers: dict, connections: int, seconds: int, script: Path) -
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    requests, status_errors, socket_errors, duration_us, p50, p95, p99, mean = line.split()[1:]
+    lines = {
+        line.split(" ", 1)[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("RESULT", "QUANT"))
+    }
+    requests, status_errors, socket_errors, duration_us, p50, p95, p99, mean = lines["RESULT"]
     duration = int(duration_us) / 1e6
     return {
-        "requests": int(requests), "errors": int(status_errors) + int(socket_errors),
+        "requests": int(requests), "errors": int(status_errors) + int(socket_errors), "duration": duration,
         "rps": int(requests) / duration, "p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(mean),
+        "quantiles": [float(q) for q in lines["QUANTILES"]],
+    }  # fmt: skip
+
+
+def pooled(rounds: list[dict]) -> dict:
+    """One endpoint's rounds as one measurement: their latency distributions mixed by request count.
+
+    Each round's 999 quantiles (0.1% apart) stand for equal shares of its requests.
+    """
+    samples = sorted((q, r["requests"]) for r in rounds for q in r["quantiles"])
+    total = sum(weight for _, weight in samples)
+
+    def percentile(p: float) -> float:
+        seen = 0
+        for value, weight in samples:
+            seen += weight
+            if seen >= total * p / 100:
+                return value
+        return samples[-1][0]
+
+    requests, duration = sum(r["requests"] for r in rounds), sum(r["duration"] for r in rounds)
+    return {
+        "requests": requests, "errors": sum(r["errors"] for r in rounds), "rps": requests / duration,
+        "p50": percentile(50), "p95": percentile(95), "p99": percentile(99),
     }  # fmt: skip
 
 
@@ -266,26 +364,14 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
     plans = phase(env, "--phase", "explain", "--project", str(data["big_project"]))
     costs = phase(env, "--phase", "queries", "--project", str(data["big_project"]))
 
+    measured = endpoints(data["big_project"], data["token"], data["session"], data["big_count"])
     server = start_server(env, scratch / f"server-{kind}.log")
     base = f"http://127.0.0.1:{args.port}"
     try:
-        pid = data["big_project"]
-        api = {"Authorization": f"Bearer {data['token']}", "X-Forwarded-Proto": "https"}
-        page = {"Cookie": f"sessionid={data['session']}", "X-Forwarded-Proto": "https"}
-        endpoints = [
-            ("f", "floor: GET /api/v1/me", "/api/v1/me", api),
-            ("a", "first page", f"/api/v1/projects/{pid}/experiments", api),
-            ("b", "status=running (rare)", f"/api/v1/projects/{pid}/experiments?status=running", api),
-            ("b", "status=completed (common)", f"/api/v1/projects/{pid}/experiments?status=completed", api),
-            ("c", "page 2000", f"/api/v1/projects/{pid}/experiments?page=2000", api),
-            ("d", "project detail", f"/api/v1/projects/{pid}", api),
-            ("e", "project page (HTML)", f"/projects/{pid}", page),
-        ]
         script = scratch / "report.lua"
         script.write_text(WRK_SCRIPT)
         rss_before = server_rss_mb(server.pid)
-        results = []
-        for key, name, path, headers in endpoints:
+        for _, _, path, headers in measured:
             check = urllib.request.Request(base + path, headers=headers)
             try:
                 urllib.request.urlopen(check, timeout=10).close()  # noqa: S310 (our own server)
@@ -293,8 +379,22 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
                 log = (scratch / f"server-{kind}.log").read_text()[-3000:]
                 raise SystemExit(f"{path}: {error}\n{log}") from None
             wrk(base + path, headers, 1, 2, script)  # warm-up
-            sequential = wrk(base + path, headers, 1, args.seconds, script)
-            concurrent = wrk(base + path, headers, 8, args.seconds, script)
+        # Every endpoint in turn, round after round: a slow minute of the machine
+        # then slows the floor as much as the list, and the ratios stay honest.
+        rounds = {path: {"seq": [], "c8": []} for _, _, path, _ in measured}
+        each = max(1, round(args.seconds / args.rounds))
+        for number in range(1, args.rounds + 1):
+            for _, _, path, headers in measured:
+                rounds[path]["seq"].append(wrk(base + path, headers, 1, each, script))
+                rounds[path]["c8"].append(wrk(base + path, headers, 8, each, script))
+            print(f"[{kind}] round {number} of {args.rounds} done", flush=True)
+        floor_rounds = rounds[measured[0][2]]["seq"]
+        results = []
+        for key, name, path, _ in measured:
+            sequential, concurrent = pooled(rounds[path]["seq"]), pooled(rounds[path]["c8"])
+            sequential["round_ratios"] = [
+                r["p50"] / f["p50"] for r, f in zip(rounds[path]["seq"], floor_rounds, strict=True)
+            ]
             results.append({"key": key, "name": name, "path": path, "seq": sequential, "c8": concurrent})
             print(f"[{kind}] {name:28} p50 {sequential['p50']:6.2f} ms  c8 {concurrent['rps']:7.0f} req/s", flush=True)
         rss_after = server_rss_mb(server.pid)
@@ -304,6 +404,14 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
         )
     finally:
         stop_server(server)
+    if args.instructions:
+        print(f"[{kind}] counting instructions (callgrind, a few minutes)", flush=True)
+        # Counts do not depend on what else runs: one valgrind per core.
+        with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            counts = pool.map(lambda endpoint: instructions_per_request(env, endpoint[2], endpoint[3]), measured)
+        for result, count in zip(results, counts, strict=True):
+            result["instructions"] = count
+            print(f"[{kind}] {result['name']:28} {count / 1e6:6.2f} M instructions a request", flush=True)
     return {"kind": kind, "data": data, "plans": plans, "costs": costs, "results": results,
             "rss": (rss_before, rss_after)}  # fmt: skip
 
@@ -311,18 +419,36 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
 def table(runs: list[dict]) -> str:
     lines = [
         "| db | | endpoint | p50 ms | p95 ms | p99 ms | req/s (1 conn) | p50 ms (8 conn) | p99 ms (8 conn) | req/s (8 conn) "
-        "| p50 ÷ floor | p99 ÷ floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p50 ÷ floor | p50 ÷ floor, each round | p99 ÷ floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         floor = next(r for r in run["results"] if r["key"] == "f")["seq"]
         for r in run["results"]:
             s, c = r["seq"], r["c8"]
+            spread = f"{min(s['round_ratios']):.2f}–{max(s['round_ratios']):.2f}"
             lines.append(
                 f"| {run['kind']} | ({r['key']}) | {r['name']} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.2f} "
                 f"| {s['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} | {c['rps']:.0f} "
-                f"| {s['p50'] / floor['p50']:.2f} | {s['p99'] / floor['p99']:.2f} |"
+                f"| {s['p50'] / floor['p50']:.2f} | {spread} | {s['p99'] / floor['p99']:.2f} |"
             )
+    return "\n".join(lines)
+
+
+def instructions_table(runs: list[dict]) -> str:
+    lines = [
+        "In-process CPU instructions per request (callgrind; `--instructions`), which do not drift with the "
+        "machine. On PostgreSQL the database server's own work is not in them.",
+        "",
+        "| endpoint | " + " | ".join(f"{run['kind']} M instructions (÷ floor)" for run in runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    for i, result in enumerate(runs[0]["results"]):
+        cells = []
+        for run in runs:
+            count, floor = run["results"][i]["instructions"], run["results"][0]["instructions"]
+            cells.append(f"{count / 1e6:.2f} ({count / floor:.2f}×)")
+        lines.append(f"| ({result['key']}) {result['name']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -334,8 +460,10 @@ def report(runs: list[dict], args, command: str) -> str:
         "",
         f"Generated by `{command}` on {time.strftime('%Y-%m-%d')}: {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}, server: gunicorn + {args.web_concurrency} uvicorn workers, DEBUG off; "
-        f"load: wrk, {args.seconds} s per measurement after a 2 s warm-up, 1 connection (latency) and 8 "
-        "connections (throughput), on the same machine as the server.",
+        f"load: wrk on the same machine as the server, 1 connection (latency) and 8 connections (throughput); "
+        f"after a 2 s warm-up each, {args.rounds} rounds that take every endpoint in turn for "
+        f"{max(1, round(args.seconds / args.rounds))} s per measurement, pooled per endpoint. "
+        '"Each round" is the range of the per-round ratios, each taken against the floor of the same round.',
         "",
     ]
     for run in runs:
@@ -344,7 +472,10 @@ def report(runs: list[dict], args, command: str) -> str:
             f"- **{run['kind']}**: {d['total']:,} experiments, {d['big_count']:,} in the measured project; generated in "
             f"{d['seconds']} s; server resident memory {run['rss'][0]:.0f} MB before the load, {run['rss'][1]:.0f} MB after."
         )
-    parts += ["", table(runs), "", "### What the two changes save, per query (in-process, ORM included)", ""]
+    parts += ["", table(runs), ""]
+    if runs and "instructions" in runs[0]["results"][0]:
+        parts += [instructions_table(runs), ""]
+    parts += ["### What the two changes save, per query (in-process, ORM included)", ""]
     names = list(runs[0]["costs"]) if runs else []
     parts.append("| query | " + " | ".join(f"{run['kind']} ms" for run in runs) + " |")
     parts.append("|---|" + "---|" * len(runs))
@@ -363,17 +494,24 @@ def report(runs: list[dict], args, command: str) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--phase", choices=["generate", "explain", "queries"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["generate", "explain", "queries", "serve"], help=argparse.SUPPRESS)
     parser.add_argument("--project", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--headers", help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="20,000 experiments (10,000 in one project), 5 s runs")
     parser.add_argument("--total", type=int, default=1_000_000)
     parser.add_argument("--big", type=int, default=100_000)
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--seconds", type=int, default=10, help="measuring time per endpoint and load, all rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds that take every endpoint in turn")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--web-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions per request with valgrind (minutes more)"
+    )
     args = parser.parse_args()
 
     if args.phase == "generate":
@@ -385,10 +523,15 @@ def main():
     if args.phase == "queries":
         print(json.dumps(query_costs(args.project)))
         return
+    if args.phase == "serve":
+        serve_in_process(args.path, json.loads(args.headers), args.count)
+        return
     if args.quick:
         args.total, args.big, args.seconds = 20_000, 10_000, 5
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
+    if args.instructions and not shutil.which("valgrind"):
+        raise SystemExit("valgrind is missing: apt-get install valgrind")
 
     command = "scripts/bench_list.py " + " ".join(sys.argv[1:])
     runs = on_each_database(args.databases, "bench-list-", lambda kind, scratch: run_database(kind, args, scratch))
