@@ -475,7 +475,7 @@ def report(runs: list[dict], args, command: str) -> str:
     parts += ["", table(runs), ""]
     if runs and "instructions" in runs[0]["results"][0]:
         parts += [instructions_table(runs), ""]
-    parts += ["### What the two changes save, per query (in-process, ORM included)", ""]
+    parts += ["### What the changes save, per query (in-process, ORM included)", ""]
     names = list(runs[0]["costs"]) if runs else []
     parts.append("| query | " + " | ".join(f"{run['kind']} ms" for run in runs) + " |")
     parts.append("|---|" + "---|" * len(runs))
