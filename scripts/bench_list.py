@@ -316,9 +316,7 @@ def wrk(url: str, headers: dict, connections: int, seconds: int, script: Path) -
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    lines = {
-        line.split(" ", 1)[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("RESULT", "QUANT"))
-    }
+    lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("RESULT", "QUANTILES"))}
     requests, status_errors, socket_errors, duration_us, p50, p95, p99, mean = lines["RESULT"]
     duration = int(duration_us) / 1e6
     return {
