@@ -117,3 +117,20 @@ def test_writes_are_not_allowed_on_projects(owner_api):
 def test_me_names_the_caller(owner_api, anon_api, demo):
     assert owner_api.get("/api/v1/me").json() == {"id": demo["owner"].id, "username": "demo"}
     assert anon_api.get("/api/v1/me").status_code == 401
+
+
+def test_the_fast_representation_matches_drfs_fields(demo):
+    from django.utils import timezone
+
+    from projects.api.serializers import ProjectSerializer
+
+    project = Project.objects.get(pk=1)
+    project.updated_at = project.updated_at.replace(microsecond=123456)
+
+    def drf(project):
+        return super(ProjectSerializer, ProjectSerializer(project)).to_representation(project)
+
+    for zone in ("Asia/Seoul", "UTC", "America/New_York"):
+        with timezone.override(zone):
+            assert ProjectSerializer(project).data == drf(project)
+    assert ProjectSerializer([project], many=True).data == [drf(project)]
