@@ -67,3 +67,16 @@ def test_unknown_api_paths_are_json_404s(client, settings):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_each_server_worker_freezes_what_it_loaded_out_of_the_garbage_collectors_sight():
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
