@@ -162,8 +162,9 @@ def explain(project_id: int) -> dict:
 
     project = Project.objects.get(pk=project_id)
     plans = {}
+    deep = deep_page(project.count_jobs())
     cases = {"first page": ([], 1), "status=running": (["running"], 1), "status=completed": (["completed"], 1),
-             "page 2000": ([], 2000)}  # fmt: skip
+             f"page {deep}": ([], deep)}  # fmt: skip
     for name, (statuses, page) in cases.items():
         jobs = TrainingJob.objects.for_project(project).newest_first()
         if statuses:
@@ -200,7 +201,7 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
     project = Project.objects.get(pk=project_id)
     jobs = TrainingJob.objects.for_project(project).newest_first()
     completed = jobs.with_status(["completed"])
-    deep = PageRequest(number=2000, per_page=20)
+    deep = PageRequest(number=deep_page(project.count_jobs()), per_page=20)
 
     def ms(call) -> float:
         call()
@@ -219,11 +220,11 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
             lambda: Project.objects.get_with_status_counts(project_id).count_jobs(["completed"])
         ),
         "page 1 rows": ms(lambda: paginate(jobs, PageRequest(1, 20), total=10**9)),
-        "page 2000 rows: OFFSET 39980 (before)": ms(lambda: paginate(jobs, deep, total=10**9)),
-        "page 2000 rows: boundary key, skipping 39980 index entries (before)": ms(
+        f"page {deep.number} rows: OFFSET {deep.offset} (before)": ms(lambda: paginate(jobs, deep, total=10**9)),
+        f"page {deep.number} rows: boundary key, skipping {deep.offset} index entries (before)": ms(
             lambda: paginate(jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET)
         ),
-        "page 2000 rows: boundary key from the week counts (after)": ms(
+        f"page {deep.number} rows: boundary key from the week counts (after)": ms(
             lambda: paginate(
                 jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=project.seek_newest_first
             )
@@ -231,9 +232,14 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
     }
 
 
+def deep_page(size: int) -> int:
+    """The deep page measured: page 2000, or the last one of --quick's 500."""
+    return min(2000, size // 20)
+
+
 def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict]]:
     """(key in the issue, name, path, headers) of each measured request; the floor first."""
-    deep = min(2000, size // 20)  # --quick's project has 500 pages
+    deep = deep_page(size)
     api = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
     page = {"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https"}
     experiments = f"/api/v1/projects/{project_id}/experiments"
@@ -248,33 +254,51 @@ def endpoints(project_id: int, token: str, session: str, size: int) -> list[tupl
     ]
 
 
-def serve_in_process(path: str, headers: dict, count: int) -> None:
-    """`count` requests (after 20 to warm up) through Django's WSGI handler, no server: what callgrind counts."""
+def serve_in_process(path: str, headers: dict, count: int, urlconf: str | None = None, same_as: str | None = None):
+    """`count` requests (after 20 to warm up) through Django's WSGI handler, no server: what callgrind counts.
+
+    With `urlconf` (lower_bound), the URLs of that module; with `same_as`, it first
+    checks that `path` answers with the body and paging headers that `same_as` does.
+    """
     django_setup()
     import io
 
+    from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
+    if urlconf:
+        settings.ROOT_URLCONF = urlconf
     application = get_wsgi_application()
-    route, _, query = path.partition("?")
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
-               "wsgi.errors": sys.stderr, "HTTP_HOST": "127.0.0.1"}  # fmt: skip
-    environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
-    statuses = []
 
-    def start_response(status, response_headers, exc_info=None):
-        statuses.append(status)
+    def environ_for(url: str) -> dict:
+        route, _, query = url.partition("?")
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+                   "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "HTTP_HOST": "127.0.0.1"}  # fmt: skip
+        environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
+        return environ
 
-    for _ in range(20 + count):
-        body = application({**environ, "wsgi.input": io.BytesIO()}, start_response)
-        b"".join(body)
+    def get(environ: dict) -> tuple[str, dict, bytes]:
+        answer = {}
+        body = application({**environ, "wsgi.input": io.BytesIO()}, lambda status, response_headers, exc_info=None: (
+            answer.update(status=status, headers=dict(response_headers))))  # fmt: skip
+        content = b"".join(body)
         body.close()
-    if failed := [status for status in statuses if not status.startswith("200")]:
-        raise SystemExit(f"{path}: {failed[0]}")
+        return answer["status"], answer["headers"], content
+
+    environ = environ_for(path)
+    if same_as:
+        answers = [get(environ), get(environ_for(same_as))]
+        paging = [(status, found.get("X-Total-Count"), found.get("Link"), body) for status, found, body in answers]
+        if paging[0] != paging[1]:
+            raise SystemExit(f"{path} does not answer as {same_as} does:\n{paging[0]}\n{paging[1]}")
+    for _ in range(20 + count):
+        status, _, _ = get(environ)
+        if not status.startswith("200"):
+            raise SystemExit(f"{path}: {status}")
 
 
-def instructions_per_request(env: dict, path: str, headers: dict, count: int = 50) -> int:
+def instructions_per_request(env: dict, path: str, headers: dict, count: int = 50, *serve_args: str) -> int:
     """CPU instructions of one request in-process (callgrind), the same on a busy machine as on an idle one.
 
     The difference between `count` requests and none, so start-up does not count.
@@ -283,7 +307,7 @@ def instructions_per_request(env: dict, path: str, headers: dict, count: int = 5
     totals = []
     for n in (0, count):
         command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", PYTHON, __file__,
-                   "--phase", "serve", "--path", path, "--headers", json.dumps(headers), "--count", str(n)]  # fmt: skip
+                   "--phase", "serve", "--path", path, "--headers", json.dumps(headers), "--count", str(n), *serve_args]  # fmt: skip
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         collected = [line for line in result.stderr.splitlines() if "Collected :" in line]
         if result.returncode != 0 or not collected:
@@ -402,16 +426,24 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
         )
     finally:
         stop_server(server)
+    lower_bound_instructions = None
     if args.instructions:
         print(f"[{kind}] counting instructions (callgrind, a few minutes)", flush=True)
+        # The first page once more, written by hand (scripts/lower_bound.py): a lower bound, checked to answer alike.
+        _, _, first_path, api_headers = measured[1]
+        lower_bound = (f"/lower-bound/projects/{data['big_project']}/experiments", api_headers,
+                       ("--urlconf", "lower_bound", "--same-as", first_path))  # fmt: skip
+        requests = [(path, headers, ()) for _, _, path, headers in measured] + [lower_bound]
         # Counts do not depend on what else runs: one valgrind per core.
         with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-            counts = pool.map(lambda endpoint: instructions_per_request(env, endpoint[2], endpoint[3]), measured)
-        for result, count in zip(results, counts, strict=True):
+            counts = list(pool.map(lambda r: instructions_per_request(env, r[0], r[1], 50, *r[2]), requests))
+        for result, count in zip(results, counts, strict=False):
             result["instructions"] = count
             print(f"[{kind}] {result['name']:28} {count / 1e6:6.2f} M instructions a request", flush=True)
+        lower_bound_instructions = counts[-1]
+        print(f"[{kind}] {'first page, by hand':28} {lower_bound_instructions / 1e6:6.2f} M instructions a request")
     return {"kind": kind, "data": data, "plans": plans, "costs": costs, "results": results,
-            "rss": (rss_before, rss_after)}  # fmt: skip
+            "rss": (rss_before, rss_after), "lower_bound": lower_bound_instructions}  # fmt: skip
 
 
 def table(runs: list[dict]) -> str:
@@ -447,6 +479,15 @@ def instructions_table(runs: list[dict]) -> str:
             count, floor = run["results"][i]["instructions"], run["results"][0]["instructions"]
             cells.append(f"{count / 1e6:.2f} ({count / floor:.2f}×)")
         lines.append(f"| ({result['key']}) {result['name']} | " + " | ".join(cells) + " |")
+    cells = [
+        f"{run['lower_bound'] / 1e6:.2f} ({run['lower_bound'] / run['results'][0]['instructions']:.2f}×)"
+        for run in runs
+    ]
+    lines.append(
+        "| (a) first page in hand-written SQL and JSON (scripts/lower_bound.py, not served) | "
+        + " | ".join(cells)
+        + " |"
+    )
     return "\n".join(lines)
 
 
@@ -497,6 +538,8 @@ def main():
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--headers", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--urlconf", help=argparse.SUPPRESS)
+    parser.add_argument("--same-as", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="20,000 experiments (10,000 in one project), 5 s runs")
     parser.add_argument("--total", type=int, default=1_000_000)
     parser.add_argument("--big", type=int, default=100_000)
@@ -522,7 +565,7 @@ def main():
         print(json.dumps(query_costs(args.project)))
         return
     if args.phase == "serve":
-        serve_in_process(args.path, json.loads(args.headers), args.count)
+        serve_in_process(args.path, json.loads(args.headers), args.count, args.urlconf, args.same_as)
         return
     if args.quick:
         args.total, args.big, args.seconds = 20_000, 10_000, 5
