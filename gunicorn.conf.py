@@ -15,4 +15,5 @@ def post_worker_init(worker):
     # the worker: move it out of the garbage collector's sight. A full collection
     # otherwise walks ~90,000 such objects (about 50 ms in-process), and the
     # younger ones get slower too; p99 is where that showed (docs/performance.md).
+    gc.collect()  # start-up's own garbage is freed first, not kept for good
     gc.freeze()
