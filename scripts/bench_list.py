@@ -14,6 +14,9 @@ drift over minutes falls on the floor and on the list alike; each endpoint's
 rounds are then pooled into one latency distribution. With --instructions it
 also counts the CPU instructions of one request to each endpoint, in-process
 under valgrind (callgrind): a cost that does not drift with the machine.
+Beside the real endpoints it measures a lower bound, the first page written
+by hand (scripts/lower_bound.py), on a second server that differs from the
+shipped one only by that extra URL.
 Prints one table and writes it, with the commands, the machine
 and the list queries' plans, to docs/performance.md (unless --no-write).
 """
@@ -237,8 +240,13 @@ def deep_page(size: int) -> int:
     return min(2000, size // 20)
 
 
+LOWER_BOUND_PREFIX = "/lower-bound/"
+# The second server, which also answers scripts/lower_bound.py's URL (its first route).
+LOWER_BOUND_ENV = {"DJANGO_SETTINGS_MODULE": "lower_bound_settings", "PYTHONPATH": str(ROOT / "scripts")}
+
+
 def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict]]:
-    """(key in the issue, name, path, headers) of each measured request; the floor first."""
+    """(key in the issue, name, path, headers) of each measured request; the floor first, the lower bound last."""
     deep = deep_page(size)
     api = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
     page = {"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https"}
@@ -251,23 +259,21 @@ def endpoints(project_id: int, token: str, session: str, size: int) -> list[tupl
         ("c", f"page {deep}", f"{experiments}?page={deep}", api),
         ("d", "project detail", f"/api/v1/projects/{project_id}", api),
         ("e", "project page (HTML)", f"/projects/{project_id}", page),
+        ("a", "first page by hand (lower bound)", f"{LOWER_BOUND_PREFIX}projects/{project_id}/experiments", api),
     ]
 
 
-def serve_in_process(path: str, headers: dict, count: int, urlconf: str | None = None, same_as: str | None = None):
+def serve_in_process(path: str, headers: dict, count: int, same_as: str | None = None):
     """`count` requests (after 20 to warm up) through Django's WSGI handler, no server: what callgrind counts.
 
-    With `urlconf` (lower_bound), the URLs of that module; with `same_as`, it first
-    checks that `path` answers with the body and paging headers that `same_as` does.
+    With `same_as`, it first checks that `path` answers with the status, body and
+    paging headers that `same_as` does.
     """
     django_setup()
     import io
 
-    from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
-    if urlconf:
-        settings.ROOT_URLCONF = urlconf
     application = get_wsgi_application()
 
     def environ_for(url: str) -> dict:
@@ -350,6 +356,12 @@ def wrk(url: str, headers: dict, connections: int, seconds: int, script: Path) -
     }  # fmt: skip
 
 
+def answer(url: str, headers: dict) -> tuple[bytes, str | None, str | None]:
+    """The body and paging headers of a GET (raises OSError unless 2xx)."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:  # noqa: S310
+        return response.read(), response.headers["X-Total-Count"], response.headers["Link"]
+
+
 def pooled(rounds: list[dict]) -> dict:
     """One endpoint's rounds as one measurement: their latency distributions mixed by request count.
 
@@ -387,28 +399,45 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
     costs = phase(env, "--phase", "queries", "--project", str(data["big_project"]))
 
     measured = endpoints(data["big_project"], data["token"], data["session"], data["big_count"])
+    # The lower bound is served by a second, identical server whose URL conf adds
+    # its route, so that the shipped one is measured exactly as it ships.
+    lower_env = {**env, **LOWER_BOUND_ENV, "PORT": str(args.port + 1)}
     server = start_server(env, scratch / f"server-{kind}.log")
-    base = f"http://127.0.0.1:{args.port}"
+    try:
+        lower_server = start_server(lower_env, scratch / f"server-{kind}-lower-bound.log")
+    except BaseException:
+        stop_server(server)
+        raise
+
+    shipped, second = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
+    first_page, lower_bound = measured[1][2], measured[-1][2]
+
+    def url(path: str) -> str:
+        return (second if path == lower_bound else shipped) + path
+
     try:
         script = scratch / "report.lua"
         script.write_text(WRK_SCRIPT)
         rss_before = server_rss_mb(server.pid)
         for _, _, path, headers in measured:
-            check = urllib.request.Request(base + path, headers=headers)
             try:
-                urllib.request.urlopen(check, timeout=10).close()  # noqa: S310 (our own server)
+                answer(url(path), headers)
             except OSError as error:
                 log = (scratch / f"server-{kind}.log").read_text()[-3000:]
                 raise SystemExit(f"{path}: {error}\n{log}") from None
-            wrk(base + path, headers, 1, 2, script)  # warm-up
+            wrk(url(path), headers, 1, 2, script)  # warm-up
+        # The lower bound answers exactly as the real first page does (both asked of one server: the same Link).
+        api_headers = measured[1][3]
+        if answer(second + lower_bound, api_headers) != answer(second + first_page, api_headers):
+            raise SystemExit("the lower bound does not answer as the first page does")
         # Every endpoint in turn, round after round: a slow minute of the machine
         # then slows the floor as much as the list, and the ratios stay honest.
         rounds = {path: {"seq": [], "c8": []} for _, _, path, _ in measured}
         each = max(1, round(args.seconds / args.rounds))
         for number in range(1, args.rounds + 1):
             for _, _, path, headers in measured:
-                rounds[path]["seq"].append(wrk(base + path, headers, 1, each, script))
-                rounds[path]["c8"].append(wrk(base + path, headers, 8, each, script))
+                rounds[path]["seq"].append(wrk(url(path), headers, 1, each, script))
+                rounds[path]["c8"].append(wrk(url(path), headers, 8, each, script))
             print(f"[{kind}] round {number} of {args.rounds} done", flush=True)
         floor_rounds = rounds[measured[0][2]]["seq"]
         results = []
@@ -426,24 +455,24 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
         )
     finally:
         stop_server(server)
-    lower_bound_instructions = None
+        stop_server(lower_server)
     if args.instructions:
         print(f"[{kind}] counting instructions (callgrind, a few minutes)", flush=True)
-        # The first page once more, written by hand (scripts/lower_bound.py): a lower bound, checked to answer alike.
-        _, _, first_path, api_headers = measured[1]
-        lower_bound = (f"/lower-bound/projects/{data['big_project']}/experiments", api_headers,
-                       ("--urlconf", "lower_bound", "--same-as", first_path))  # fmt: skip
-        requests = [(path, headers, ()) for _, _, path, headers in measured] + [lower_bound]
+
+        def count(endpoint) -> int:
+            _, _, path, headers = endpoint
+            if path == lower_bound:  # checked to answer as the real first page does
+                return instructions_per_request(lower_env, path, headers, 50, "--same-as", first_page)
+            return instructions_per_request(env, path, headers)
+
         # Counts do not depend on what else runs: one valgrind per core.
         with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-            counts = list(pool.map(lambda r: instructions_per_request(env, r[0], r[1], 50, *r[2]), requests))
-        for result, count in zip(results, counts, strict=False):
-            result["instructions"] = count
-            print(f"[{kind}] {result['name']:28} {count / 1e6:6.2f} M instructions a request", flush=True)
-        lower_bound_instructions = counts[-1]
-        print(f"[{kind}] {'first page, by hand':28} {lower_bound_instructions / 1e6:6.2f} M instructions a request")
+            counts = pool.map(count, measured)
+        for result, instructions in zip(results, counts, strict=True):
+            result["instructions"] = instructions
+            print(f"[{kind}] {result['name']:28} {instructions / 1e6:6.2f} M instructions a request", flush=True)
     return {"kind": kind, "data": data, "plans": plans, "costs": costs, "results": results,
-            "rss": (rss_before, rss_after), "lower_bound": lower_bound_instructions}  # fmt: skip
+            "rss": (rss_before, rss_after)}  # fmt: skip
 
 
 def table(runs: list[dict]) -> str:
@@ -479,15 +508,6 @@ def instructions_table(runs: list[dict]) -> str:
             count, floor = run["results"][i]["instructions"], run["results"][0]["instructions"]
             cells.append(f"{count / 1e6:.2f} ({count / floor:.2f}×)")
         lines.append(f"| ({result['key']}) {result['name']} | " + " | ".join(cells) + " |")
-    cells = [
-        f"{run['lower_bound'] / 1e6:.2f} ({run['lower_bound'] / run['results'][0]['instructions']:.2f}×)"
-        for run in runs
-    ]
-    lines.append(
-        "| (a) first page in hand-written SQL and JSON (scripts/lower_bound.py, not served) | "
-        + " | ".join(cells)
-        + " |"
-    )
     return "\n".join(lines)
 
 
@@ -538,7 +558,6 @@ def main():
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--headers", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--urlconf", help=argparse.SUPPRESS)
     parser.add_argument("--same-as", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="20,000 experiments (10,000 in one project), 5 s runs")
     parser.add_argument("--total", type=int, default=1_000_000)
@@ -565,7 +584,7 @@ def main():
         print(json.dumps(query_costs(args.project)))
         return
     if args.phase == "serve":
-        serve_in_process(args.path, json.loads(args.headers), args.count, args.urlconf, args.same_as)
+        serve_in_process(args.path, json.loads(args.headers), args.count, args.same_as)
         return
     if args.quick:
         args.total, args.big, args.seconds = 20_000, 10_000, 5

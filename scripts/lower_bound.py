@@ -1,11 +1,12 @@
-"""The experiments list's first page in hand-written SQL and JSON: a lower bound, never served.
+"""The experiments list's first page in hand-written SQL and JSON: a lower bound, not shipped.
 
-bench_list.py --instructions counts this view's instructions beside the real
-one's, to show what skipping the ORM, django-filter and the paginator would
-buy: the same JWT authentication, permission and renderer (a DRF view), the
-same two queries written out by hand, the same JSON body and headers (checked
-byte for byte against the real endpoint), and nothing else - no page, per_page
-or status parameters, no deep pages. It is here to be measured, not copied.
+bench_list.py measures this view beside the real one (served by a second
+server with lower_bound_settings, and in instructions), to show what skipping
+the ORM, django-filter and the paginator could buy at most: the same JWT
+authentication, permission and renderer (a DRF view), the same two queries
+written out by hand, the same JSON body and headers (checked byte for byte
+against the real endpoint), and nothing else - no page, per_page or status
+parameters, no deep pages. It is here to be measured, not copied.
 """
 
 from datetime import UTC
