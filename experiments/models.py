@@ -182,6 +182,29 @@ class ProjectWeekCount(models.Model):
         return f"{self.project_id} {self.status} {self.week}: {self.count}"
 
 
+class ExperimentListVersion(models.Model):
+    """A number that changes whenever anything a project's experiment list shows changes.
+
+    Set by database triggers on training_jobs and training_metrics (migration
+    0006), whatever path writes: every change but a heartbeat gives the project
+    a new number. Pages of the list are cached under it (Project.experiments_cache_key),
+    so a cached page is never older than what the request read with the project.
+    The number is random rather than counted up, so that it does not come back
+    when a database is restored or a project id is used again.
+    """
+
+    project = models.OneToOneField(
+        "projects.Project", on_delete=models.CASCADE, primary_key=True, related_name="experiment_list_version"
+    )
+    number = models.BigIntegerField()
+
+    class Meta:
+        db_table = "experiment_list_versions"
+
+    def __str__(self):
+        return f"{self.project_id}: {self.number}"
+
+
 class TrainingMetric(models.Model):
     """The validation results of one epoch of a training job."""
 

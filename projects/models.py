@@ -32,20 +32,26 @@ class ProjectQuerySet(models.QuerySet):
         return self.get(pk=pk)
 
     def get_with_status_counts(self, raw_id) -> "Project":
-        """get_by_raw_id() with its status_counts() read in the same query (a LEFT JOIN on the counts).
+        """get_by_raw_id() with its status_counts() and experiment list version read in the same query.
 
-        The project pages and the experiments list need both on every request:
-        one database round trip fewer. The counts are a snapshot taken with the
-        row, as a prefetch would be.
+        The project pages and the experiments list need all three on every
+        request: one database round trip, LEFT JOINs on the counts and the
+        version. The counts and the version are a snapshot taken with the row,
+        as a prefetch would be.
         """
         pk = parse_id(raw_id)
         if pk is None:
             raise Project.DoesNotExist
         fields = [field.attname for field in Project._meta.concrete_fields]
-        rows = list(self.filter(pk=pk).values_list(*fields, "status_count_rows__status", "status_count_rows__count"))
+        rows = list(
+            self.filter(pk=pk).values_list(
+                *fields, "experiment_list_version__number", "status_count_rows__status", "status_count_rows__count"
+            )
+        )
         if not rows:
             raise Project.DoesNotExist
         project = Project.from_db(self.db, fields, rows[0][: len(fields)])
+        project.read_list_version = rows[0][len(fields)]
         # No experiments yet: one row whose status and count are NULL.
         project.read_status_counts = {status: count for *_, status, count in rows if status is not None}
         return project
@@ -99,6 +105,22 @@ class Project(models.Model):
             read = {row.status: row.count for row in self.status_count_rows.all()}
         counts.update(read)
         return counts
+
+    def experiments_cache_key(self, *parts) -> str:
+        """A cache key for something made from this project's experiments (a page of the list, say).
+
+        It names the project's experiment list version, which triggers renew on
+        every change to the experiments or their metrics: a later change gives a
+        new key, so what is cached under an older one is simply never asked for again.
+        """
+        from experiments.models import ExperimentListVersion
+
+        if hasattr(self, "read_list_version"):  # from get_with_status_counts()
+            version = self.read_list_version
+        else:
+            version = ExperimentListVersion.objects.filter(project=self).values_list("number", flat=True).first()
+        # None: the project has never had an experiment (its first one creates the version).
+        return ":".join(["experiments", str(self.pk), str(version), *map(str, parts)])
 
     def count_jobs(self, statuses=()) -> int:
         counts = self.status_counts()
