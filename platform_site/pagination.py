@@ -6,7 +6,8 @@ The HTML pages page through the same `paginate()`.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from math import ceil
 from typing import Any
 
@@ -75,10 +76,22 @@ def _positive_int(params, name: str, default: int, maximum: int | None) -> int:
 
 @dataclass(frozen=True)
 class Page:
-    items: list
+    """One page of a list. Its rows are read when .items is first used, so a
+    view that finds the page's rendering in a cache never reads them."""
+
     total: int
     number: int
     per_page: int
+    read_items: Callable[[], list] = field(repr=False)
+
+    @cached_property
+    def items(self) -> list:
+        return self.read_items()
+
+    @property
+    def has_items(self) -> bool:
+        """Whether the page has any rows, known from the total without reading them."""
+        return (self.number - 1) * self.per_page < self.total
 
     @property
     def last_number(self) -> int:
@@ -123,13 +136,16 @@ def paginate(
         raise ImproperlyConfigured("Refusing to paginate an unordered queryset.")
     if total is None:
         total = queryset.count()
+    read_items = partial(_read_items, queryset, request, total, keyset, seek)
+    return Page(total=total, number=request.number, per_page=request.per_page, read_items=read_items)
+
+
+def _read_items(queryset: QuerySet, request: PageRequest, total: int, keyset, seek) -> list:
     if request.offset >= total:
-        items = []
-    elif keyset and request.offset:
-        items = _page_from_boundary(queryset, request, keyset, seek)
-    else:
-        items = list(queryset[request.offset : request.offset + request.per_page])
-    return Page(items=items, total=total, number=request.number, per_page=request.per_page)
+        return []
+    if keyset and request.offset:
+        return _page_from_boundary(queryset, request, keyset, seek)
+    return list(queryset[request.offset : request.offset + request.per_page])
 
 
 def _page_from_boundary(queryset: QuerySet, request: PageRequest, keyset: tuple[str, str], seek) -> list:
@@ -154,6 +170,10 @@ class PageHeaderPagination(BasePagination):
     """DRF pagination: the body is the list, the metadata is in headers."""
 
     def paginate_queryset(self, queryset, request, view=None):
+        return self.page_of(queryset, request, view).items
+
+    def page_of(self, queryset, request, view=None) -> Page:
+        """The page the request asks for; its rows are read only when its .items are used."""
         try:
             page_request = PageRequest.from_query(request.query_params)
         except InvalidQueryParameter as error:
@@ -162,7 +182,7 @@ class PageHeaderPagination(BasePagination):
         keyset, seek = getattr(view, "keyset", None), getattr(view, "seek", None)
         self.page = paginate(queryset, page_request, total=total, keyset=keyset, seek=seek)
         self.request = request
-        return self.page.items
+        return self.page
 
     def get_paginated_response(self, data):
         return Response(data, headers={"X-Total-Count": str(self.page.total), "Link": self.link_header()})

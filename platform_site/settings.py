@@ -323,6 +323,22 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_entries"}}
 
+# Pages of the experiment list (API and HTML), kept in each web process's own
+# memory under the project's list version, which the database renews on every
+# change (Project.experiments_cache_key): no process can serve a stale page, and
+# none has to be told of a change. The least recently used pages go first;
+# 0 turns the cache off.
+EXPERIMENT_LIST_CACHE_ENTRIES = env_int("EXPERIMENT_LIST_CACHE_ENTRIES", 300)
+if EXPERIMENT_LIST_CACHE_ENTRIES > 0:
+    CACHES["experiment_lists"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "experiment-lists",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": EXPERIMENT_LIST_CACHE_ENTRIES},
+    }
+else:
+    CACHES["experiment_lists"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+
 # Threads per web process that run HTTP requests (each keeps its own database connection).
 HTTP_THREADS = env_int("HTTP_THREADS", 4)
 

@@ -1,8 +1,12 @@
 from functools import partial
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from experiments.filters import ExperimentFilterSet
@@ -63,10 +67,18 @@ def _experiments_page(request, project, template):
         seek=partial(project.seek_newest_first, statuses=selected),
     )
 
+    # The rows are read and rendered once per version of the project's experiments
+    # (see Project.experiments_cache_key), in each language and time zone.
+    key = project.experiments_cache_key(
+        "rows", ",".join(selected), page.number, page.per_page, get_language(), timezone.get_current_timezone_name()
+    )
+    rows = caches["experiment_lists"].get_or_set(
+        key, lambda: render_to_string("experiments/_experiment_rows.html", {"jobs": page.items})
+    )
     context = {
         "project": project,
         "page": page,
-        "jobs": page.items,
+        "rows": rows,
         "tabs": _status_tabs(counts, selected),
         "status_param": ",".join(selected),
     }

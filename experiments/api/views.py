@@ -1,6 +1,8 @@
 from functools import partial
 
+from django.core.cache import caches
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -92,8 +94,14 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         # Deep pages start from the right week of the maintained per-week counts (see paginate).
         self.seek = partial(self.get_project().seek_newest_first, statuses=filterset.statuses)
         # Plain rows of the listed columns: building model instances was the list's largest cost.
-        page = self.paginate_queryset(filterset.qs.values(*SPEC_FIELDS))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginator.page_of(filterset.qs.values(*SPEC_FIELDS), request, view=self)
+        # A page is read and serialized once per version of the project's experiments (see
+        # Project.experiments_cache_key); times are rendered in the current time zone.
+        key = self.get_project().experiments_cache_key(
+            "api", ",".join(filterset.statuses), page.number, page.per_page, timezone.get_current_timezone_name()
+        )
+        data = caches["experiment_lists"].get_or_set(key, lambda: self.get_serializer(page.items, many=True).data)
+        return self.get_paginated_response(data)
 
     def get_object(self):
         jobs = TrainingJob.objects.for_project(self.get_project()).with_metrics()

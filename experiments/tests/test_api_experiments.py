@@ -212,6 +212,44 @@ def test_a_page_past_the_end_skips_the_row_query(owner_api):
     assert count_queries(owner_api, URL, {"page": 50}) < count_queries(owner_api, URL)
 
 
+def reads_experiments(queries) -> bool:
+    return any("training_jobs" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_repeated_page_comes_from_the_cache_and_any_change_is_seen_at_once(owner_api):
+    first = owner_api.get(URL, {"per_page": 2})
+    with CaptureQueriesContext(connection) as queries:
+        again = owner_api.get(URL, {"per_page": 2})
+    assert not reads_experiments(queries)
+    assert again.content == first.content
+    assert (again["X-Total-Count"], again["Link"]) == (first["X-Total-Count"], first["Link"])
+
+    with connection.cursor() as cursor:  # raw SQL: nothing in Django hears of it
+        cursor.execute("UPDATE training_jobs SET model_name = 'renamed' WHERE id = 5")
+    with CaptureQueriesContext(connection) as queries:
+        changed = owner_api.get(URL, {"per_page": 2}).json()
+    assert reads_experiments(queries)
+    assert [job["model_name"] for job in changed] == ["renamed", "yolo11n"]
+    add_jobs(Project.objects.get(pk=1), 1)
+    assert owner_api.get(URL, {"per_page": 2}).json()[0]["model_name"] == "m0"
+
+
+def test_cached_pages_stay_apart_by_filter_page_and_time_zone(owner_api):
+    pages = [({}, [5, 3, 2, 1]), ({"status": "completed"}, [3, 1]), ({"per_page": 1, "page": 2}, [3])]
+    for _ in range(2):
+        for params, ids in pages:
+            assert [job["id"] for job in owner_api.get(URL, params).json()] == ids
+    seoul = owner_api.get(URL).json()[0]["created_at"]
+    owner_api.cookies["tz"] = "UTC"
+    assert (seoul[-6:], owner_api.get(URL).json()[0]["created_at"][-1]) == ("+09:00", "Z")
+
+
+def test_a_cached_page_is_still_only_its_owners(owner_api, other_api, anon_api):
+    assert owner_api.get(URL).status_code == 200
+    assert other_api.get(URL).status_code == 404
+    assert anon_api.get(URL).status_code == 401
+
+
 def test_cors_allows_the_configured_front_end_and_exposes_paging_headers(owner_api, settings):
     settings.CORS_ALLOWED_ORIGINS = ["http://localhost:3000"]
     response = owner_api.get(URL, HTTP_ORIGIN="http://localhost:3000")

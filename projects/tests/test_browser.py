@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from conftest import browser_page
+from experiments.models import TrainingJob
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,6 +64,21 @@ def test_a_user_logs_in_and_follows_dog_vs_cat(page):
     page.get_by_role("link", name="완료 2").click()
     page.wait_for_url("**/projects/1?status=completed")
     assert table_rows(page).locator("td.accuracy").all_inner_texts() == ["89.0%", "92.0%"]
+
+
+def test_a_user_cancels_a_running_experiment_from_the_list(page):
+    log_in(page)
+    page.goto("/projects/1?status=running")
+    row = table_rows(page).first
+    assert row.locator("th.model a").inner_text() == "yolo11n-seg"
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        row.get_by_role("button", name="yolo11n-seg 취소").click()  # the page's one form, through formaction
+    assert posted.value.status == 302 and posted.value.url.endswith("/projects/1/experiments/5/cancel")
+    page.wait_for_load_state()
+    assert page.url.endswith("/projects/1?status=running")  # back where the user was
+    assert TrainingJob.objects.get(pk=5).cancel_requested_at is not None
+    # The row was rendered anew, not taken from the cache: a cancel already asked for has no button.
+    assert table_rows(page).first.get_by_role("button").count() == 0
 
 
 def test_a_user_pages_through_the_larger_project(page):

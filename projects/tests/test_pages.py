@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from experiments.models import TrainingJob
+from experiments.models import TrainingJob, TrainingMetric
 from platform_site import pagination
 from projects.models import Project
 
@@ -152,6 +152,21 @@ def test_the_page_runs_a_fixed_number_of_queries(owner_client):
     after = (queries("/projects/1"), queries("/projects/1?status=completed&page=2"), queries("/dashboard"))
     assert before == after
     assert before[0] <= 5  # session, user, project with its counts, page, the page's metrics
+
+
+def test_the_rows_come_from_the_cache_until_anything_they_show_changes(owner_client):
+    first = owner_client.get("/projects/1").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        again = owner_client.get("/projects/1").content.decode()
+    assert not any("training_" in query["sql"] for query in queries.captured_queries)  # no jobs, no metrics
+    assert rows(again) == rows(first) == ["5", "3", "2", "1"]
+    assert 'class="sparkline"' not in again
+
+    for epoch in (1, 2):  # a running experiment reports an epoch: its sparkline appears
+        TrainingMetric.objects.create(job_id=5, epoch=epoch, accuracy=epoch / 10, duration_seconds=1)
+    assert 'class="sparkline"' in owner_client.get("/projects/1").content.decode()
+    english = owner_client.get("/projects/1", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Running" in english and "실행 중" not in english
 
 
 def test_english_is_one_switch_away(owner_client):
