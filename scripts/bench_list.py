@@ -14,9 +14,10 @@ drift over minutes falls on the floor and on the list alike; each endpoint's
 rounds are then pooled into one latency distribution. With --instructions it
 also counts the CPU instructions of one request to each endpoint, in-process
 under valgrind (callgrind): a cost that does not drift with the machine.
-Beside the real endpoints it measures a lower bound, the first page written
-by hand (scripts/lower_bound.py), on a second server that differs from the
-shipped one only by that extra URL.
+The shipped server caches pages of the list (a repeated request is a cache
+hit), so a second server, with the cache off, measures what the first request
+after a change costs; it also serves a lower bound, the first page written by
+hand (scripts/lower_bound.py).
 Prints one table and writes it, with the commands, the machine
 and the list queries' plans, to docs/performance.md (unless --no-write).
 """
@@ -174,9 +175,10 @@ def explain(project_id: int) -> dict:
             jobs = jobs.with_status(statuses)
         total = project.count_jobs(statuses)
         seek = partial(project.seek_newest_first, statuses=statuses)
+        rows = paginate(jobs.values(*SPEC_FIELDS), PageRequest(number=page, per_page=20), total=total,
+                        keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek)  # fmt: skip
         with CaptureQueriesContext(connection) as captured:  # what ExperimentViewSet.list runs for the rows
-            paginate(jobs.values(*SPEC_FIELDS), PageRequest(number=page, per_page=20), total=total,
-                     keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek)  # fmt: skip
+            rows.read_items()
         sqls = [q["sql"] for q in captured.captured_queries]
         found = []
         with connection.cursor() as cursor:
@@ -222,15 +224,15 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
         "status=completed total: the project with its maintained counts (after)": ms(
             lambda: Project.objects.get_with_status_counts(project_id).count_jobs(["completed"])
         ),
-        "page 1 rows": ms(lambda: paginate(jobs, PageRequest(1, 20), total=10**9)),
-        f"page {deep.number} rows: OFFSET {deep.offset} (before)": ms(lambda: paginate(jobs, deep, total=10**9)),
+        "page 1 rows": ms(lambda: paginate(jobs, PageRequest(1, 20), total=10**9).items),
+        f"page {deep.number} rows: OFFSET {deep.offset} (before)": ms(lambda: paginate(jobs, deep, total=10**9).items),
         f"page {deep.number} rows: boundary key, skipping {deep.offset} index entries (before)": ms(
-            lambda: paginate(jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET)
+            lambda: paginate(jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET).items
         ),
         f"page {deep.number} rows: boundary key from the week counts (after)": ms(
             lambda: paginate(
                 jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=project.seek_newest_first
-            )
+            ).items
         ),
     }
 
@@ -241,25 +243,35 @@ def deep_page(size: int) -> int:
 
 
 LOWER_BOUND_PREFIX = "/lower-bound/"
-# The second server, which also answers scripts/lower_bound.py's URL (its first route).
-LOWER_BOUND_ENV = {"DJANGO_SETTINGS_MODULE": "lower_bound_settings", "PYTHONPATH": str(ROOT / "scripts")}
+# The second server: the experiment list cache off (every request is what the first
+# request after a change is on the shipped one), and scripts/lower_bound.py's URL added.
+SECOND_SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "lower_bound_settings",
+    "PYTHONPATH": str(ROOT / "scripts"),
+    "EXPERIMENT_LIST_CACHE_ENTRIES": "0",
+}
+SHIPPED, SECOND = "shipped", "second"
 
 
-def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict]]:
-    """(key in the issue, name, path, headers) of each measured request; the floor first, the lower bound last."""
+def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict, str]]:
+    """(key in the issue, name, path, headers, server) of each measured request; the floor first, the lower bound last."""
     deep = deep_page(size)
     api = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
     page = {"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https"}
     experiments = f"/api/v1/projects/{project_id}/experiments"
+    lower_bound = f"{LOWER_BOUND_PREFIX}projects/{project_id}/experiments"
     return [
-        ("f", "floor: GET /api/v1/me", "/api/v1/me", api),
-        ("a", "first page", experiments, api),
-        ("b", "status=running (rare)", f"{experiments}?status=running", api),
-        ("b", "status=completed (common)", f"{experiments}?status=completed", api),
-        ("c", f"page {deep}", f"{experiments}?page={deep}", api),
-        ("d", "project detail", f"/api/v1/projects/{project_id}", api),
-        ("e", "project page (HTML)", f"/projects/{project_id}", page),
-        ("a", "first page by hand (lower bound)", f"{LOWER_BOUND_PREFIX}projects/{project_id}/experiments", api),
+        ("f", "floor: GET /api/v1/me", "/api/v1/me", api, SHIPPED),
+        ("a", "first page", experiments, api, SHIPPED),
+        ("b", "status=running (rare)", f"{experiments}?status=running", api, SHIPPED),
+        ("b", "status=completed (common)", f"{experiments}?status=completed", api, SHIPPED),
+        ("c", f"page {deep}", f"{experiments}?page={deep}", api, SHIPPED),
+        ("d", "project detail", f"/api/v1/projects/{project_id}", api, SHIPPED),
+        ("e", "project page (HTML)", f"/projects/{project_id}", page, SHIPPED),
+        ("a", "first page, not cached", experiments, api, SECOND),
+        ("c", f"page {deep}, not cached", f"{experiments}?page={deep}", api, SECOND),
+        ("e", "project page, not cached", f"/projects/{project_id}", page, SECOND),
+        ("a", "first page by hand (lower bound)", lower_bound, api, SECOND),
     ]
 
 
@@ -384,52 +396,55 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
     costs = phase(env, "--phase", "queries", "--project", str(data["big_project"]))
 
     measured = endpoints(data["big_project"], data["token"], data["session"], data["big_count"])
-    # The lower bound is served by a second, identical server whose URL conf adds
-    # its route, so that the shipped one is measured exactly as it ships.
-    lower_env = {**env, **LOWER_BOUND_ENV, "PORT": str(args.port + 1)}
+    # The uncached pages and the lower bound are served by a second server (SECOND_SERVER_ENV),
+    # so that the shipped one is measured exactly as it ships.
+    envs = {SHIPPED: env, SECOND: {**env, **SECOND_SERVER_ENV, "PORT": str(args.port + 1)}}
     server = start_server(env, scratch / f"server-{kind}.log")
     try:
-        lower_server = start_server(lower_env, scratch / f"server-{kind}-lower-bound.log")
+        second_server = start_server(envs[SECOND], scratch / f"server-{kind}-second.log")
     except BaseException:
         stop_server(server)
         raise
 
-    shipped, second = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
+    bases = {SHIPPED: f"http://127.0.0.1:{args.port}", SECOND: f"http://127.0.0.1:{args.port + 1}"}
     first_page, lower_bound = measured[1][2], measured[-1][2]
 
-    def url(path: str) -> str:
-        return (second if path == lower_bound else shipped) + path
+    def url(endpoint) -> str:
+        _, _, path, _, on = endpoint
+        return bases[on] + path
 
     try:
         script = scratch / "report.lua"
         script.write_text(WRK_SCRIPT)
         rss_before = server_rss_mb(server.pid)
-        for _, _, path, headers in measured:
+        for endpoint in measured:
+            _, _, path, headers, on = endpoint
             try:
-                answer(url(path), headers)
+                answer(url(endpoint), headers)
             except OSError as error:
-                log = (scratch / f"server-{kind}.log").read_text()[-3000:]
+                log = (scratch / f"server-{kind}{'' if on == SHIPPED else '-second'}.log").read_text()[-3000:]
                 raise SystemExit(f"{path}: {error}\n{log}") from None
-            wrk(url(path), headers, 1, 2, script)  # warm-up
+            wrk(url(endpoint), headers, 1, 2, script)  # warm-up
         # The lower bound answers exactly as the real first page does (both asked of one server: the same Link).
         api_headers = measured[1][3]
-        if answer(second + lower_bound, api_headers) != answer(second + first_page, api_headers):
+        if answer(bases[SECOND] + lower_bound, api_headers) != answer(bases[SECOND] + first_page, api_headers):
             raise SystemExit("the lower bound does not answer as the first page does")
         # Every endpoint in turn, round after round: a slow minute of the machine
         # then slows the floor as much as the list, and the ratios stay honest.
-        rounds = {path: {"seq": [], "c8": []} for _, _, path, _ in measured}
+        rounds = {name: {"seq": [], "c8": []} for _, name, _, _, _ in measured}
         each = max(1, round(args.seconds / args.rounds))
         for number in range(1, args.rounds + 1):
-            for _, _, path, headers in measured:
-                rounds[path]["seq"].append(wrk(url(path), headers, 1, each, script))
-                rounds[path]["c8"].append(wrk(url(path), headers, 8, each, script))
+            for endpoint in measured:
+                _, name, _, headers, _ = endpoint
+                rounds[name]["seq"].append(wrk(url(endpoint), headers, 1, each, script))
+                rounds[name]["c8"].append(wrk(url(endpoint), headers, 8, each, script))
             print(f"[{kind}] round {number} of {args.rounds} done", flush=True)
-        floor_rounds = rounds[measured[0][2]]["seq"]
+        floor_rounds = rounds[measured[0][1]]["seq"]
         results = []
-        for key, name, path, _ in measured:
-            sequential, concurrent = pooled(rounds[path]["seq"]), pooled(rounds[path]["c8"])
+        for key, name, path, _, _ in measured:
+            sequential, concurrent = pooled(rounds[name]["seq"]), pooled(rounds[name]["c8"])
             sequential["round_ratios"] = [
-                r["p50"] / f["p50"] for r, f in zip(rounds[path]["seq"], floor_rounds, strict=True)
+                r["p50"] / f["p50"] for r, f in zip(rounds[name]["seq"], floor_rounds, strict=True)
             ]
             results.append({"key": key, "name": name, "path": path, "seq": sequential, "c8": concurrent})
             print(f"[{kind}] {name:28} p50 {sequential['p50']:6.2f} ms  c8 {concurrent['rps']:7.0f} req/s", flush=True)
@@ -440,13 +455,13 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
         )
     finally:
         stop_server(server)
-        stop_server(lower_server)
+        stop_server(second_server)
     if args.instructions:
         print(f"[{kind}] counting instructions (callgrind, a few minutes)", flush=True)
 
         def count(endpoint) -> int:
-            _, _, path, headers = endpoint
-            return instructions_per_request(lower_env if path == lower_bound else env, path, headers)
+            _, _, path, headers, on = endpoint
+            return instructions_per_request(envs[on], path, headers)
 
         # Counts do not depend on what else runs: one valgrind per core.
         with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
