@@ -112,13 +112,17 @@ class Page:
 
 
 def paginate(
-    queryset: QuerySet,
+    queryset: QuerySet | Callable[[], QuerySet],
     request: PageRequest,
     total: int | None = None,
     keyset: tuple[str, str] | None = None,
     seek: Callable[[int], tuple[Any, int] | None] | None = None,
 ) -> Page:
     """One page of an ordered queryset; a page past the end is empty, not an error.
+
+    `queryset` may be a function that builds it: building a queryset has a
+    cost of its own, which a page whose rows are never read (served from a
+    cache) then does not pay. With a `total`, nothing is built or read here.
 
     With `keyset` (the two fields of a descending ordering, e.g. created_at and
     id) a deep page costs what the first one does, plus a skip through the index:
@@ -132,17 +136,24 @@ def paginate(
     value, so only `offset - newer` rows are skipped (see
     Project.seek_newest_first); None, and the skip starts from the top.
     """
-    if not queryset.ordered:
-        raise ImproperlyConfigured("Refusing to paginate an unordered queryset.")
     if total is None:
+        queryset = _built(queryset)
         total = queryset.count()
     read_items = partial(_read_items, queryset, request, total, keyset, seek)
     return Page(total=total, number=request.number, per_page=request.per_page, read_items=read_items)
 
 
-def _read_items(queryset: QuerySet, request: PageRequest, total: int, keyset, seek) -> list:
+def _built(queryset) -> QuerySet:
+    queryset = queryset if isinstance(queryset, QuerySet) else queryset()
+    if not queryset.ordered:
+        raise ImproperlyConfigured("Refusing to paginate an unordered queryset.")
+    return queryset
+
+
+def _read_items(queryset, request: PageRequest, total: int, keyset, seek) -> list:
     if request.offset >= total:
         return []
+    queryset = _built(queryset)
     if keyset and request.offset:
         return _page_from_boundary(queryset, request, keyset, seek)
     return list(queryset[request.offset : request.offset + request.per_page])

@@ -1,10 +1,8 @@
 from functools import partial
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import caches
 from django.http import Http404
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
@@ -23,9 +21,10 @@ def dashboard(request):
 
 
 def owned_project_or_404(request, project_id, with_status_counts: bool = False) -> Project:
-    projects = Project.objects.owned_by(request.user)
     try:
-        return projects.get_with_status_counts(project_id) if with_status_counts else projects.get_by_raw_id(project_id)
+        if with_status_counts:
+            return Project.objects.get_with_status_counts(project_id, owner=request.user)
+        return Project.objects.owned_by(request.user).get_by_raw_id(project_id)
     except Project.DoesNotExist:
         raise Http404("Project not found") from None
 
@@ -46,8 +45,7 @@ def project_section(request, project_id):
 
 
 def _experiments_page(request, project, template):
-    jobs = TrainingJob.objects.for_project(project)
-    filterset = ExperimentFilterSet(request.GET, queryset=jobs.newest_first())
+    filterset = ExperimentFilterSet(request.GET)
     if not filterset.is_valid():
         field, messages = next(iter(filterset.errors.items()))
         return _bad_request(request, field, messages[0])
@@ -60,25 +58,22 @@ def _experiments_page(request, project, template):
     selected = filterset.statuses
     total = sum(counts[s] for s in (selected or counts))
     page = paginate(
-        filterset.qs.with_metrics(),
+        lambda: filterset.filter_queryset(TrainingJob.objects.for_project(project).newest_first()).with_metrics(),
         page_request,
         total=total,
         keyset=TrainingJob.NEWEST_FIRST_KEYSET,
         seek=partial(project.seek_newest_first, statuses=selected),
     )
 
-    # The rows are read and rendered once per version of the project's experiments
-    # (see Project.experiments_cache_key), in each language and time zone.
-    key = project.experiments_cache_key(
-        "rows", ",".join(selected), page.number, page.per_page, get_language(), timezone.get_current_timezone_name()
-    )
-    rows = caches["experiment_lists"].get_or_set(
-        key, lambda: render_to_string("experiments/_experiment_rows.html", {"jobs": page.items})
+    # The section (tabs, rows, paging) is read and rendered once per version of the project's
+    # experiments (see Project.experiments_cache_key), in each language and time zone: {% cache %}.
+    section_cache_key = project.experiments_cache_key(
+        "section", ",".join(selected), page.number, page.per_page, get_language(), timezone.get_current_timezone_name()
     )
     context = {
         "project": project,
         "page": page,
-        "rows": rows,
+        "section_cache_key": section_cache_key,
         "tabs": _status_tabs(counts, selected),
         "status_param": ",".join(selected),
     }

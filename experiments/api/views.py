@@ -86,18 +86,22 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return TrainingJob.objects.for_project(self.get_project()).newest_first()
 
     def list(self, request, *args, **kwargs):
-        filterset = ExperimentFilterSet(request.query_params, queryset=self.get_queryset(), request=request)
+        project = self.get_project()  # a missing or foreign project is a 404 before the parameters are looked at
+        filterset = ExperimentFilterSet(request.query_params, request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         # X-Total-Count from the maintained per-status counts (read by the paginator): no COUNT(*).
-        self.total_rows = self.get_project().count_jobs(filterset.statuses)
+        self.total_rows = project.count_jobs(filterset.statuses)
         # Deep pages start from the right week of the maintained per-week counts (see paginate).
-        self.seek = partial(self.get_project().seek_newest_first, statuses=filterset.statuses)
+        self.seek = partial(project.seek_newest_first, statuses=filterset.statuses)
         # Plain rows of the listed columns: building model instances was the list's largest cost.
-        page = self.paginator.page_of(filterset.qs.values(*SPEC_FIELDS), request, view=self)
+        # The queryset is only built if the page is not in the cache.
+        page = self.paginator.page_of(
+            lambda: filterset.filter_queryset(self.get_queryset()).values(*SPEC_FIELDS), request, view=self
+        )
         # A page is read and serialized once per version of the project's experiments (see
         # Project.experiments_cache_key); times are rendered in the current time zone.
-        key = self.get_project().experiments_cache_key(
+        key = project.experiments_cache_key(
             "api", ",".join(filterset.statuses), page.number, page.per_page, timezone.get_current_timezone_name()
         )
         data = caches["experiment_lists"].get_or_set(key, lambda: self.get_serializer(page.items, many=True).data)

@@ -11,9 +11,10 @@ PROJECT_NOT_FOUND = "Project not found"
 
 def get_owned_project(request, raw_id, with_status_counts: bool = False) -> Project:
     """The caller's project, or the same 404 whether it is missing or someone else's."""
-    projects = Project.objects.owned_by(request.user)
     try:
-        return projects.get_with_status_counts(raw_id) if with_status_counts else projects.get_by_raw_id(raw_id)
+        if with_status_counts:
+            return Project.objects.get_with_status_counts(raw_id, owner=request.user)
+        return Project.objects.owned_by(request.user).get_by_raw_id(raw_id)
     except Project.DoesNotExist:
         raise NotFound(PROJECT_NOT_FOUND) from None
 
