@@ -26,7 +26,10 @@ class TrainingJobQuerySet(models.QuerySet):
         return self.prefetch_related("metrics")  # TrainingMetric.Meta.ordering is by epoch
 
     def with_status(self, statuses) -> "TrainingJobQuerySet":
+        """The jobs in any of `statuses`; all of them when it is empty."""
         statuses = list(statuses)
+        if not statuses:
+            return self
         if len(statuses) == 1:
             return self.filter(status=statuses[0])
         return self.filter(status__in=statuses)

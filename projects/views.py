@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from experiments.filters import ExperimentFilterSet
+from experiments.filters import requested_statuses
 from experiments.models import TrainingJob
 from platform_site.pagination import InvalidQueryParameter, PageRequest, paginate
 from projects.models import Project
@@ -45,20 +45,16 @@ def project_section(request, project_id):
 
 
 def _experiments_page(request, project, template):
-    filterset = ExperimentFilterSet(request.GET)
-    if not filterset.is_valid():
-        field, messages = next(iter(filterset.errors.items()))
-        return _bad_request(request, field, messages[0])
     try:
+        selected = requested_statuses(request.GET)
         page_request = PageRequest.from_query(request.GET)
     except InvalidQueryParameter as error:
         return _bad_request(request, error.param, error.message)
 
     counts = project.status_counts()
-    selected = filterset.statuses
     total = sum(counts[s] for s in (selected or counts))
     page = paginate(
-        lambda: filterset.filter_queryset(TrainingJob.objects.for_project(project).newest_first()).with_metrics(),
+        lambda: TrainingJob.objects.for_project(project).newest_first().with_status(selected).with_metrics(),
         page_request,
         total=total,
         keyset=TrainingJob.NEWEST_FIRST_KEYSET,
