@@ -11,8 +11,10 @@ random pages and status filters), the project page and its live section,
 and one writer process that drives experiments through their lifecycle the
 way the training worker does (start, an epoch's metrics, complete, fail or
 cancel) and adds new ones. Afterwards every experiment the writer touched is
-read back through the API and compared with what the writer last wrote, and
-the maintained per-status counts with COUNT(*).
+read back through the API and compared with what the writer last wrote, the
+maintained per-status counts with COUNT(*), and the first page of each status
+filter the readers used (API and the page's section, both cached by the
+server while the writer wrote) with the same page read afresh from the database.
 
 Exits 1 on any failed read, failed write or mismatch.
 """
@@ -21,6 +23,7 @@ import argparse
 import http.client
 import json
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -43,6 +46,7 @@ from serving import (
 
 REPORT = ROOT / "docs" / "reliability.md"
 STATUSES = ["pending", "running", "completed", "failed", "cancelled"]
+READ_FILTERS = ["", "running", "completed", "pending,running"]  # the status filters the readers use
 
 
 # --------------------------------------------------------------------------
@@ -119,13 +123,21 @@ def writer(project_id: int, seconds: float) -> dict:
 
 
 def counts(project_id: int) -> dict:
+    """The maintained counts beside COUNT(*), and the first page of each filter the readers used, read afresh."""
     django_setup()
+    from experiments.api.serializers import SPEC_FIELDS, ExperimentSerializer
     from experiments.models import TrainingJob
     from projects.models import Project
 
     project = Project.objects.get(pk=project_id)
     actual = {s: TrainingJob.objects.filter(project=project, status=s).count() for s in STATUSES}
-    return {"maintained": project.status_counts(), "actual": actual}
+    first_pages = {}
+    for status in READ_FILTERS:
+        jobs = TrainingJob.objects.for_project(project).newest_first()
+        if status:
+            jobs = jobs.with_status(status.split(","))
+        first_pages[status] = ExperimentSerializer(jobs.values(*SPEC_FIELDS)[:20], many=True).data
+    return {"maintained": project.status_counts(), "actual": actual, "first_pages": first_pages}
 
 
 def phase(env: dict, *args) -> dict:
@@ -153,7 +165,7 @@ class Reader(threading.Thread):
         pid = self.data["project"]
         api = {"Authorization": f"Bearer {self.data['token']}", "X-Forwarded-Proto": "https"}
         page = {"Cookie": f"sessionid={self.data['session']}", "X-Forwarded-Proto": "https"}
-        status = self.rng.choice(["", "&status=running", "&status=completed", "&status=pending,running"])
+        status = self.rng.choice([f"&status={status}" if status else "" for status in READ_FILTERS])
         number = self.rng.randint(1, 60)
         return self.rng.choice([
             (f"/api/v1/projects/{pid}/experiments?page={number}{status}", api),
@@ -201,6 +213,31 @@ def read_back(port: int, data: dict, expected: dict) -> list[str]:
     return mismatches
 
 
+def first_pages_read_back(port: int, data: dict, first_pages: dict) -> list[str]:
+    """The first page of each filter, through the API and the page's section, as the database has it now.
+
+    The readers filled the server's page cache while the writer wrote: a page
+    cached before a change and served after it would show up here.
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    api = {"Authorization": f"Bearer {data['token']}", "X-Forwarded-Proto": "https"}
+    page = {"Cookie": f"sessionid={data['session']}", "X-Forwarded-Proto": "https"}
+    mismatches = []
+    for status, expected in first_pages.items():
+        query = "?page=1" + (f"&status={status}" if status else "")
+        connection.request("GET", f"/api/v1/projects/{data['project']}/experiments{query}", headers=api)
+        served = json.loads(connection.getresponse().read())
+        if served != expected:
+            mismatches.append(f"API list {query}: served {served[:2]}..., the database has {expected[:2]}...")
+        connection.request("GET", f"/projects/{data['project']}/section{query}", headers=page)
+        html = connection.getresponse().read().decode()
+        rows = re.findall(r'data-experiment-id="(\d+)" data-status="(\w+)"', html)
+        if rows != [(str(job["id"]), job["status"]) for job in expected]:
+            mismatches.append(f"page section {query}: rows {rows[:3]}..., the database has other rows or statuses")
+    connection.close()
+    return mismatches
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -240,6 +277,7 @@ def soak(kind: str, args, scratch: Path) -> dict | None:
         maintained = phase(env, "--phase", "counts", "--project", str(data["project"]))
         if maintained["maintained"] != maintained["actual"]:
             mismatches.append(f"status counts {maintained['maintained']} != COUNT(*) {maintained['actual']}")
+        mismatches += first_pages_read_back(args.port, data, maintained["first_pages"])
     finally:
         stop_server(server)
     latencies = [ms for r in readers for ms in r.latencies]
