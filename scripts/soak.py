@@ -228,7 +228,8 @@ def first_pages_read_back(port: int, data: dict, first_pages: dict) -> list[str]
         connection.request("GET", f"/api/v1/projects/{data['project']}/experiments{query}", headers=api)
         served = json.loads(connection.getresponse().read())
         if served != expected:
-            mismatches.append(f"API list {query}: served {served[:2]}..., the database has {expected[:2]}...")
+            ids = ([job["id"] for job in served][:5], [job["id"] for job in expected][:5])
+            mismatches.append(f"API list {query}: served experiments {ids[0]}..., the database has {ids[1]}...")
         connection.request("GET", f"/projects/{data['project']}/section{query}", headers=page)
         html = connection.getresponse().read().decode()
         rows = re.findall(r'data-experiment-id="(\d+)" data-status="(\w+)"', html)
