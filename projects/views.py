@@ -51,27 +51,26 @@ def _experiments_page(request, project, template):
     except InvalidQueryParameter as error:
         return _bad_request(request, error.param, error.message)
 
-    counts = project.status_counts()
-    total = sum(counts[s] for s in (selected or counts))
     page = paginate(
         lambda: TrainingJob.objects.for_project(project).newest_first().with_status(selected).with_metrics(),
         page_request,
-        total=total,
+        total=project.count_jobs(selected),
         keyset=TrainingJob.NEWEST_FIRST_KEYSET,
         seek=partial(project.seek_newest_first, statuses=selected),
     )
 
     # The section (tabs, rows, paging) is read and rendered once per version of the project's
     # experiments (see Project.experiments_cache_key), in each language and time zone: {% cache %}.
+    status_param = ",".join(selected)
     section_cache_key = project.experiments_cache_key(
-        "section", ",".join(selected), page.number, page.per_page, get_language(), timezone.get_current_timezone_name()
+        "section", status_param, page.number, page.per_page, get_language(), timezone.get_current_timezone_name()
     )
     context = {
         "project": project,
         "page": page,
         "section_cache_key": section_cache_key,
-        "tabs": _status_tabs(counts, selected),
-        "status_param": ",".join(selected),
+        "tabs": _status_tabs(project.status_counts(), selected),
+        "status_param": status_param,
     }
     return render(request, template, context)
 

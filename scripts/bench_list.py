@@ -175,10 +175,10 @@ def explain(project_id: int) -> dict:
             jobs = jobs.with_status(statuses)
         total = project.count_jobs(statuses)
         seek = partial(project.seek_newest_first, statuses=statuses)
-        rows = paginate(jobs.values(*SPEC_FIELDS), PageRequest(number=page, per_page=20), total=total,
-                        keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek)  # fmt: skip
+        listed = paginate(jobs.values(*SPEC_FIELDS), PageRequest(number=page, per_page=20), total=total,
+                          keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek)  # fmt: skip
         with CaptureQueriesContext(connection) as captured:  # what ExperimentViewSet.list runs for the rows
-            rows.read_items()
+            listed.read_items()
         sqls = [q["sql"] for q in captured.captured_queries]
         found = []
         with connection.cursor() as cursor:
