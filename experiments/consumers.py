@@ -59,7 +59,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
 @database_sync_to_async
 def _owned_project(user, raw_id):
     try:
-        return Project.objects.owned_by(user).get_by_raw_id(raw_id)
+        return Project.objects.get_owned(raw_id, owner=user)
     except Project.DoesNotExist:
         return None
 

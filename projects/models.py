@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import models
@@ -24,13 +25,6 @@ class ProjectQuerySet(models.QuerySet):
             return self.none()
         return self.filter(owner=user)
 
-    def get_by_raw_id(self, raw_id) -> "Project":
-        """Like get(pk=...), but a malformed id is simply not found."""
-        pk = parse_id(raw_id)
-        if pk is None:
-            raise Project.DoesNotExist
-        return self.get(pk=pk)
-
     def newest_first(self) -> "ProjectQuerySet":
         return self.order_by("-created_at", "-id")
 
@@ -40,34 +34,47 @@ class ProjectQuerySet(models.QuerySet):
 
 
 class ProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
-    # Every list and page request starts with it. The ORM took longer to build this
-    # query (values across two reverse joins) than the rest of a cached list request.
-    WITH_STATUS_COUNTS_SQL = """
-        SELECT projects.*, versions.number AS read_list_version,
-               counts.status AS counted_status, counts.count AS counted
+    # Every project request starts with get_owned(). The ORM took longer to build this
+    # query (subqueries, or values across two reverse joins) than the rest of a cached
+    # list request; one row per status (a join) cost RawQuerySet a model instance each.
+    OWNED_SQL = """
+        SELECT projects.*,
+               (SELECT number FROM experiment_list_versions WHERE project_id = projects.id) AS read_list_version,
+               {counted}
         FROM projects
-        LEFT JOIN experiment_list_versions versions ON versions.project_id = projects.id
-        LEFT JOIN project_status_counts counts ON counts.project_id = projects.id
         WHERE projects.id = %s AND projects.user_id = %s
     """
+    COUNTED = "(SELECT count FROM project_status_counts WHERE project_id = projects.id AND status = %s) AS counted_{}"
 
-    def get_with_status_counts(self, raw_id, owner) -> "Project":
-        """One of `owner`'s projects, with its status_counts() and experiment list version, in one query.
+    @staticmethod
+    @cache
+    def _owned_sql() -> tuple[str, tuple[str, ...]]:
+        from experiments.models import TrainingJob
 
-        The project pages and the experiments list need all three on every
-        request. The counts and the version are a snapshot taken with the row,
-        as a prefetch would be. A manager method, not a queryset one: the SQL
-        is written out, so it could not honour a queryset's filters.
+        statuses = tuple(TrainingJob.Status.values)
+        counted = ", ".join(ProjectManager.COUNTED.format(index) for index in range(len(statuses)))
+        return ProjectManager.OWNED_SQL.format(counted=counted), statuses
+
+    def get_owned(self, raw_id, owner) -> "Project":
+        """One of `owner`'s projects (`raw_id` from a URL), with its status_counts() and experiment list version.
+
+        DoesNotExist whether it is missing or someone else's. One query: the
+        project pages and the experiments list need all three on every request.
+        The counts and the version are a snapshot taken with the row, as a
+        prefetch would be. A manager method, not a queryset one: the SQL is
+        written out, so it could not honour a queryset's filters.
         """
         pk = parse_id(raw_id)
         if pk is None or not owner.is_authenticated:
             raise Project.DoesNotExist
-        rows = list(self.raw(self.WITH_STATUS_COUNTS_SQL, [pk, owner.pk]))  # one row per status counted
-        if not rows:
+        sql, statuses = self._owned_sql()
+        found = list(self.raw(sql, [*statuses, pk, owner.pk]))
+        if not found:
             raise Project.DoesNotExist
-        project = rows[0]
-        # No experiments yet: one row whose status and count are NULL.
-        project.read_status_counts = {row.counted_status: row.counted for row in rows if row.counted_status is not None}
+        project = found[0]
+        # A status the project has never had has no row: NULL, which status_counts() reads as 0.
+        counts = {status: getattr(project, f"counted_{index}") for index, status in enumerate(statuses)}
+        project.read_status_counts = {status: count for status, count in counts.items() if count is not None}
         return project
 
 
@@ -101,13 +108,13 @@ class Project(models.Model):
         """{status: number of experiments} for every status, zeros included.
 
         Read from project_status_counts, which triggers keep exact, so it costs
-        one tiny query (none after with_status_counts() or get_with_status_counts()) however many
+        one tiny query (none after with_status_counts() or get_owned()) however many
         experiments the project has.
         """
         from experiments.models import TrainingJob
 
         counts = dict.fromkeys(TrainingJob.Status.values, 0)
-        read = getattr(self, "read_status_counts", None)  # from get_with_status_counts()
+        read = getattr(self, "read_status_counts", None)  # from get_owned()
         if read is None:
             read = {row.status: row.count for row in self.status_count_rows.all()}
         counts.update(read)
@@ -122,7 +129,7 @@ class Project(models.Model):
         """
         from experiments.models import ExperimentListVersion
 
-        if hasattr(self, "read_list_version"):  # from get_with_status_counts()
+        if hasattr(self, "read_list_version"):  # from get_owned()
             version = self.read_list_version
         else:
             version = ExperimentListVersion.objects.filter(project=self).values_list("number", flat=True).first()

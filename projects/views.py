@@ -20,11 +20,9 @@ def dashboard(request):
     return render(request, "projects/dashboard.html", {"projects": projects})
 
 
-def owned_project_or_404(request, project_id, with_status_counts: bool = False) -> Project:
+def owned_project_or_404(request, project_id) -> Project:
     try:
-        if with_status_counts:
-            return Project.objects.get_with_status_counts(project_id, owner=request.user)
-        return Project.objects.owned_by(request.user).get_by_raw_id(project_id)
+        return Project.objects.get_owned(project_id, owner=request.user)
     except Project.DoesNotExist:
         raise Http404("Project not found") from None
 
@@ -32,7 +30,7 @@ def owned_project_or_404(request, project_id, with_status_counts: bool = False) 
 @login_required
 @require_safe
 def project_detail(request, project_id):
-    project = owned_project_or_404(request, project_id, with_status_counts=True)
+    project = owned_project_or_404(request, project_id)
     return _experiments_page(request, project, "projects/project_detail.html")
 
 
@@ -40,7 +38,7 @@ def project_detail(request, project_id):
 @require_safe
 def project_section(request, project_id):
     """The experiments section alone: what the live page fetches to resynchronise."""
-    project = owned_project_or_404(request, project_id, with_status_counts=True)
+    project = owned_project_or_404(request, project_id)
     return _experiments_page(request, project, "projects/_experiments_section.html")
 
 

@@ -78,9 +78,7 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_project(self):
         if not hasattr(self, "_project"):
-            # The list reads the project's counts for X-Total-Count: in the same query.
-            listing = self.action == "list"
-            self._project = get_owned_project(self.request, self.kwargs["project_pk"], with_status_counts=listing)
+            self._project = get_owned_project(self.request, self.kwargs["project_pk"])
         return self._project
 
     def get_queryset(self):

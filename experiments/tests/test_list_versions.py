@@ -122,7 +122,7 @@ def test_a_project_gets_its_version_with_its_first_experiment_and_loses_it_with_
 
 def test_the_version_comes_with_the_project_in_its_one_query(demo, django_assert_num_queries):
     with django_assert_num_queries(1):
-        project = Project.objects.get_with_status_counts(1, owner=demo["owner"])
+        project = Project.objects.get_owned(1, owner=demo["owner"])
         key = project.experiments_cache_key("api", 1)
     assert key == f"experiments:1:{version(1)}:api:1"
     assert Project.objects.get(pk=1).experiments_cache_key("api", 1) == key  # read with a query of its own

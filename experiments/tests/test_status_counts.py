@@ -101,7 +101,7 @@ def test_a_project_and_its_counts_come_in_one_query(demo, django_assert_num_quer
     empty = Project.objects.create(owner=owner, name="empty")
     for project in (Project.objects.get(pk=1), empty):
         with django_assert_num_queries(1):
-            read = Project.objects.get_with_status_counts(str(project.pk), owner=owner)
+            read = Project.objects.get_owned(str(project.pk), owner=owner)
             counts = read.status_counts()
         assert counts == project.status_counts()
         assert [(f.attname, getattr(read, f.attname)) for f in Project._meta.concrete_fields] == [
@@ -114,6 +114,6 @@ def test_a_project_and_its_counts_come_in_one_query(demo, django_assert_num_quer
 @pytest.mark.parametrize("raw_id", ["2", "999", "abc", "0"])
 def test_someone_elses_or_a_missing_project_is_not_read_with_its_counts(demo, raw_id):
     with pytest.raises(Project.DoesNotExist):
-        Project.objects.get_with_status_counts(raw_id, owner=demo["owner"])
+        Project.objects.get_owned(raw_id, owner=demo["owner"])
     with pytest.raises(Project.DoesNotExist):
-        Project.objects.get_with_status_counts("1", owner=AnonymousUser())
+        Project.objects.get_owned("1", owner=AnonymousUser())

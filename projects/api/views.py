@@ -9,12 +9,10 @@ from projects.models import Project
 PROJECT_NOT_FOUND = "Project not found"
 
 
-def get_owned_project(request, raw_id, with_status_counts: bool = False) -> Project:
+def get_owned_project(request, raw_id) -> Project:
     """The caller's project, or the same 404 whether it is missing or someone else's."""
     try:
-        if with_status_counts:
-            return Project.objects.get_with_status_counts(raw_id, owner=request.user)
-        return Project.objects.owned_by(request.user).get_by_raw_id(raw_id)
+        return Project.objects.get_owned(raw_id, owner=request.user)
     except Project.DoesNotExist:
         raise NotFound(PROJECT_NOT_FOUND) from None
 
