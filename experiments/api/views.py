@@ -20,6 +20,7 @@ from experiments.filters import ExperimentFilterSet, requested_statuses
 from experiments.models import TrainingJob
 from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_PK, ErrorSerializer
 from platform_site.pagination import InvalidQueryParameter
+from platform_site.renderers import JSONRenderer, RenderedJSON
 from projects.api.views import get_owned_project
 
 EXPERIMENT_NOT_FOUND = "Experiment not found"
@@ -99,13 +100,15 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         page = self.paginator.page_of(
             lambda: self.get_queryset().with_status(statuses).values(*SPEC_FIELDS), request, view=self
         )
-        # A page is read and serialized once per version of the project's experiments (see
-        # Project.experiments_cache_key); times are rendered in the current time zone.
+        # A page is read, serialized and rendered once per version of the project's experiments
+        # (see Project.experiments_cache_key); times are rendered in the current time zone.
         key = project.experiments_cache_key(
             "api", ",".join(statuses), page.number, page.per_page, timezone.get_current_timezone_name()
         )
-        data = caches["experiment_lists"].get_or_set(key, lambda: self.get_serializer(page.items, many=True).data)
-        return self.get_paginated_response(data)
+        body = caches["experiment_lists"].get_or_set(
+            key, lambda: JSONRenderer().render(self.get_serializer(page.items, many=True).data)
+        )
+        return self.get_paginated_response(RenderedJSON(body))
 
     def get_object(self):
         jobs = TrainingJob.objects.for_project(self.get_project()).with_metrics()

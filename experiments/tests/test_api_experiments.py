@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -242,6 +243,14 @@ def test_cached_pages_stay_apart_by_filter_page_and_time_zone(owner_api):
     seoul = owner_api.get(URL).json()[0]["created_at"]
     owner_api.cookies["tz"] = "UTC"
     assert (seoul[-6:], owner_api.get(URL).json()[0]["created_at"][-1]) == ("+09:00", "Z")
+
+
+def test_a_cached_page_is_sent_as_first_rendered_or_indented_when_asked(owner_api):
+    first = owner_api.get(URL)
+    cached = owner_api.get(URL)
+    assert cached.content == first.content and b"\n" not in cached.content
+    indented = owner_api.get(URL, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.decode() == json.dumps(first.json(), indent=2, ensure_ascii=False)
 
 
 def test_a_cached_page_is_still_only_its_owners(owner_api, other_api, anon_api):
