@@ -323,6 +323,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_entries"}}
 
+# The parts of the pages that depend only on what their {% cache %} tags name
+# (the language, the project's name...): rendered once per process.
+CACHES["template_fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
+
 # Pages of the experiment list (API and HTML), kept in each web process's own
 # memory under the project's list version, which the database renews on every
 # change (Project.experiments_cache_key): no process can serve a stale page, and

@@ -169,6 +169,33 @@ def test_the_rows_come_from_the_cache_until_anything_they_show_changes(owner_cli
     assert "Running" in english and "실행 중" not in english
 
 
+def test_the_rest_of_the_page_is_cached_under_all_it_shows(owner_client):
+    owner_client.get("/projects/1")
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get("/projects/1")
+    # session, user, project: the page's fragments are kept in the process, not in the database's cache table
+    assert len(queries) == 3
+
+    Project.objects.filter(pk=1).update(name="Renamed")  # update(): no save() signal
+    assert "<h1>Renamed</h1>" in owner_client.get("/projects/1").content.decode()
+    Project.objects.filter(pk=1).update(description="New words")
+    html = owner_client.get("/projects/1").content.decode()
+    assert "New words" in html and "대시보드" in html and "실험 목록" in html
+    english = owner_client.get("/projects/1", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Dashboard" in english and "Experiment list" in english and "Log out" in english
+    assert "대시보드" not in english and "실험 목록" not in english
+
+
+def test_only_staff_see_the_admin_link_whoever_was_served_first(client, demo):
+    staff = demo["owner"]
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    assert 'href="/admin/"' in client.get("/dashboard").content.decode()
+    client.force_login(demo["other"])
+    assert 'href="/admin/"' not in client.get("/dashboard").content.decode()
+
+
 def test_english_is_one_switch_away(owner_client):
     html = owner_client.get("/projects/1", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Experiments" in html and "Completed" in html and "실험 목록" not in html
