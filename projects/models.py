@@ -33,28 +33,30 @@ class ProjectQuerySet(models.QuerySet):
         return self.prefetch_related("status_count_rows")
 
 
+# Every project request starts with ProjectManager.get_owned(). The ORM took longer to
+# build this query (subqueries, or values across two reverse joins) than the rest of a
+# cached list request; one row per status (a join) cost RawQuerySet a model instance each.
+OWNED_PROJECT_SQL = """
+    SELECT projects.*,
+           (SELECT number FROM experiment_list_versions WHERE project_id = projects.id) AS read_list_version,
+           {counted}
+    FROM projects
+    WHERE projects.id = %s AND projects.user_id = %s
+"""
+COUNTED = "(SELECT count FROM project_status_counts WHERE project_id = projects.id AND status = %s) AS counted_{}"
+
+
+@cache
+def owned_project_sql() -> tuple[str, tuple[str, ...]]:
+    """OWNED_PROJECT_SQL with a counted_<i> column per status, and the statuses in that order."""
+    from experiments.models import TrainingJob
+
+    statuses = tuple(TrainingJob.Status.values)
+    counted = ", ".join(COUNTED.format(index) for index in range(len(statuses)))
+    return OWNED_PROJECT_SQL.format(counted=counted), statuses
+
+
 class ProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
-    # Every project request starts with get_owned(). The ORM took longer to build this
-    # query (subqueries, or values across two reverse joins) than the rest of a cached
-    # list request; one row per status (a join) cost RawQuerySet a model instance each.
-    OWNED_SQL = """
-        SELECT projects.*,
-               (SELECT number FROM experiment_list_versions WHERE project_id = projects.id) AS read_list_version,
-               {counted}
-        FROM projects
-        WHERE projects.id = %s AND projects.user_id = %s
-    """
-    COUNTED = "(SELECT count FROM project_status_counts WHERE project_id = projects.id AND status = %s) AS counted_{}"
-
-    @staticmethod
-    @cache
-    def _owned_sql() -> tuple[str, tuple[str, ...]]:
-        from experiments.models import TrainingJob
-
-        statuses = tuple(TrainingJob.Status.values)
-        counted = ", ".join(ProjectManager.COUNTED.format(index) for index in range(len(statuses)))
-        return ProjectManager.OWNED_SQL.format(counted=counted), statuses
-
     def get_owned(self, raw_id, owner) -> "Project":
         """One of `owner`'s projects (`raw_id` from a URL), with its status_counts() and experiment list version.
 
@@ -67,7 +69,7 @@ class ProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
         pk = parse_id(raw_id)
         if pk is None or not owner.is_authenticated:
             raise Project.DoesNotExist
-        sql, statuses = self._owned_sql()
+        sql, statuses = owned_project_sql()
         found = list(self.raw(sql, [*statuses, pk, owner.pk]))
         if not found:
             raise Project.DoesNotExist
