@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from math import ceil
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
@@ -17,7 +18,6 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -200,15 +200,22 @@ class PageHeaderPagination(BasePagination):
 
     def link_header(self) -> str:
         page = self.page
-        url = self.request.build_absolute_uri()
-        url = replace_query_param(url, "per_page", page.per_page)
         links = [(1, "first")]
         if page.has_previous:
             links.append((page.previous_number, "prev"))
         if page.has_next:
             links.append((page.number + 1, "next"))
         links.append((page.last_number, "last"))
-        return ", ".join(f'<{replace_query_param(url, "page", n)}>; rel="{rel}"' for n, rel in links)
+        # What DRF's replace_query_param() gives for each link, with the URL parsed once.
+        scheme, netloc, path, query, fragment = urlsplit(self.request.build_absolute_uri())
+        params = parse_qs(query, keep_blank_values=True)
+        params["per_page"] = [str(page.per_page)]
+
+        def url(number: int) -> str:
+            params["page"] = [str(number)]
+            return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
+
+        return ", ".join(f'<{url(number)}>; rel="{rel}"' for number, rel in links)
 
     def get_paginated_response_schema(self, schema):
         return schema
