@@ -110,18 +110,16 @@ def test_jobs_in_the_last_week_a_date_can_have_are_paged_like_any_other(weeks_of
     ["", "page=2", "per_page=1&page=3", "status=completed&x=a+b&y=%C3%A9&z=&z=2&page=2", "b=1&a=2&page=2&per_page=2#f"],
 )
 def test_the_link_header_is_what_drfs_replace_query_param_gives(rf, query):
+    from urllib.parse import parse_qs, urlsplit
+
     from rest_framework.request import Request
     from rest_framework.utils.urls import replace_query_param
 
     request = Request(rf.get(f"/api/v1/projects/1/experiments?{query}"))
     paginator = pagination.PageHeaderPagination()
     page = paginator.page_of(lambda: None, request, view=type("View", (), {"total_rows": 10})())
-    url = replace_query_param(request.build_absolute_uri(), "per_page", page.per_page)
-    numbers = [(1, "first")]
-    if page.has_previous:
-        numbers.append((page.previous_number, "prev"))
-    if page.has_next:
-        numbers.append((page.number + 1, "next"))
-    numbers.append((page.last_number, "last"))
-    expected = ", ".join(f'<{replace_query_param(url, "page", n)}>; rel="{rel}"' for n, rel in numbers)
-    assert paginator.link_header() == expected
+    with_per_page = replace_query_param(request.build_absolute_uri(), "per_page", page.per_page)
+    for link in paginator.link_header().split(", "):
+        url = link.split(";")[0].strip("<>")
+        number = parse_qs(urlsplit(url).query)["page"][0]
+        assert url == replace_query_param(with_per_page, "page", number)
