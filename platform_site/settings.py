@@ -210,7 +210,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its "Bearer" challenge becomes the 401's WWW-Authenticate.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, reading the project in the URL with the user (one query).
+        "projects.api.authentication.ProjectJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -68,6 +68,7 @@ class Conflict(APIException):
     ),
 )
 class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    project_url_kwarg = "project_pk"
     filterset_class = ExperimentFilterSet
     keyset = TrainingJob.NEWEST_FIRST_KEYSET
     lookup_value_regex = "[^/]+"
@@ -79,7 +80,7 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_project(self):
         if not hasattr(self, "_project"):
-            self._project = get_owned_project(self.request, self.kwargs["project_pk"])
+            self._project = get_owned_project(self.request, self.kwargs[self.project_url_kwarg])
         return self._project
 
     def get_queryset(self):

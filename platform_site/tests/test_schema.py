@@ -41,6 +41,10 @@ def test_the_project_is_described_with_exactly_its_fields(schema, owner_api):
 
 def test_the_schema_declares_bearer_auth(schema):
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if not path.startswith("/api/v1/auth/"):
+                assert {"jwtAuth": []} in operation["security"], f"{method} {path}"
 
 
 def test_swagger_ui_is_served_without_a_cdn(client):

@@ -11,10 +11,15 @@ PROJECT_NOT_FOUND = "Project not found"
 
 def get_owned_project(request, raw_id) -> Project:
     """The caller's project, or the same 404 whether it is missing or someone else's."""
+    owner = request.user  # authenticates first: ProjectJWTAuthentication may have read the project with the user
+    read_with_user = getattr(request, "owned_projects", {})
     try:
-        return Project.objects.get_owned(raw_id, owner=request.user)
+        project = read_with_user[raw_id] if raw_id in read_with_user else Project.objects.get_owned(raw_id, owner)
     except Project.DoesNotExist:
-        raise NotFound(PROJECT_NOT_FOUND) from None
+        project = None
+    if project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    return project
 
 
 @extend_schema_view(
@@ -30,6 +35,7 @@ def get_owned_project(request, raw_id) -> Project:
     ),
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    project_url_kwarg = "pk"
     serializer_class = ProjectSerializer
     lookup_value_regex = "[^/]+"
 
@@ -37,4 +43,4 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Project.objects.owned_by(self.request.user).newest_first()
 
     def get_object(self):
-        return get_owned_project(self.request, self.kwargs["pk"])
+        return get_owned_project(self.request, self.kwargs[self.project_url_kwarg])
