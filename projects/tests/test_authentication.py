@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.settings import api_settings
 
 from conftest import api_client_for
 from projects.models import Project
@@ -42,6 +43,19 @@ def test_a_token_of_a_deleted_or_inactive_user_is_refused_as_simplejwt_refuses_i
             assert answer(client, url.format(id=project_id)) == refused, (refused, project_id)
         refusals.append(refused[1]["detail"])
     assert refusals[0] != refusals[1]  # "User not found", then "User is inactive"
+
+
+def test_tokens_checked_against_the_password_are_simplejwts_to_check(demo, monkeypatch):
+    monkeypatch.setattr(api_settings, "CHECK_REVOKE_TOKEN", True)
+    owner = demo["owner"]
+    client = api_client_for(owner)  # the token carries a hash of the password
+    assert answer(client, PROJECT_URLS[0].format(id=1))[0] == 200
+    owner.set_password("a-new-password-5678")
+    owner.save()
+    refused = answer(client, "/api/v1/me")
+    assert refused[0] == 401
+    for url in PROJECT_URLS:
+        assert answer(client, url.format(id=1)) == refused, url
 
 
 def test_the_list_reads_the_user_and_the_project_in_one_query(owner_api):
