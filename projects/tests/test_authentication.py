@@ -11,7 +11,7 @@ from projects.models import Project
 
 pytestmark = pytest.mark.django_db
 
-# Every route that reads the project in its URL with the user, and one that does not (me).
+# Every API route that names a project: ProjectJWTAuthentication reads it with the user.
 PROJECT_URLS = [
     "/api/v1/projects/{id}",
     "/api/v1/projects/{id}/experiments",
