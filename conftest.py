@@ -4,7 +4,7 @@ import os
 import shutil
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -30,12 +30,6 @@ def no_sign_in_attempts_yet(django_db_setup, django_db_blocker):
     """
     with django_db_blocker.unblock():
         cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def no_cached_fragments():
-    """Template fragments are kept per process; a test's settings or data must not meet another's."""
-    caches["template_fragments"].clear()
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
 
 from experiments.live import DatabaseRelay, project_group
-from projects.models import Project
+from projects.models import get_owned_project_or_404
 
 # Close code for "no such project (or not yours)", the WebSocket twin of the API's 404.
 PROJECT_NOT_FOUND = 4404
@@ -25,8 +26,10 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         user = self.scope.get("user") or AnonymousUser()
-        project = await _owned_project(user, self.scope["url_route"]["kwargs"]["project_id"])
-        if project is None:
+        project_id = self.scope["url_route"]["kwargs"]["project_id"]
+        try:
+            project = await database_sync_to_async(get_owned_project_or_404)(user, project_id)
+        except Http404:
             await self.close(code=PROJECT_NOT_FOUND)
             return
         self.group = project_group(project.id)
@@ -54,14 +57,6 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
 
     async def experiment_event(self, event):
         await self.send_json(event["message"])
-
-
-@database_sync_to_async
-def _owned_project(user, raw_id):
-    try:
-        return Project.objects.get_owned(raw_id, owner=user)
-    except Project.DoesNotExist:
-        return None
 
 
 class JWTAuthMiddleware:

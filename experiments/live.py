@@ -70,9 +70,7 @@ def publish(event: ExperimentEvent) -> None:
 class DatabaseRelay:
     """Publishes committed events from the database to this process's channel layer.
 
-    One per web process, started by the first WebSocket that connects; it also
-    fails the jobs of lost workers, so a dead worker is noticed even when no
-    other worker runs.
+    One per web process, started by the first WebSocket that connects.
     """
 
     _instance = None
@@ -99,13 +97,10 @@ class DatabaseRelay:
             relay.task = asyncio.get_running_loop().create_task(relay.run(), context=contextvars.Context())
 
     async def run(self) -> None:
-        from experiments.services import reap_lost_jobs
-
         layer = get_channel_layer()
         interval = settings.LIVE_RELAY_POLL_MS / 1000
         if self.low_water is None:
             self.low_water = await database_sync_to_async(_latest_event_id)()
-        loops = 0
         while True:
             try:
                 events = await database_sync_to_async(_events_after)(self.low_water)
@@ -121,9 +116,6 @@ class DatabaseRelay:
                 if settled_ids:
                     self.low_water = max(settled_ids)
                     self.sent = {i for i in self.sent if i > self.low_water}
-                loops += 1
-                if loops % max(1, int(10 / interval)) == 0:  # about every 10 s
-                    await database_sync_to_async(reap_lost_jobs)()
             except Exception:
                 logger.exception("Live relay failed; retrying")
             await asyncio.sleep(interval)

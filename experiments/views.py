@@ -1,6 +1,5 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -8,22 +7,77 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from experiments import catalog, services
 from experiments.forms import NewExperimentForm
 from experiments.models import TrainingJob
-from projects.views import owned_project_or_404
+from experiments.selectors import experiment_list, get_owned_experiment_or_404
+from platform_site.pagination import InvalidPageParameter, Paginator, page_params
+from projects.models import Project, get_owned_project_or_404
 
 
-def owned_job_or_404(request, project_id, experiment_id) -> TrainingJob:
-    project = owned_project_or_404(request, project_id)
-    jobs = TrainingJob.objects.for_project(project).select_related("project").with_metrics()
+@login_required
+@require_safe
+def dashboard(request):
+    projects = Project.objects.owned_by(request.user).newest_first().prefetch_related("status_count_rows")
+    cards = [(project, project.status_count_rows.all().by_status()) for project in projects]
+    return render(request, "projects/dashboard.html", {"cards": cards})
+
+
+@login_required
+@require_safe
+def project_detail(request, project_id):
+    project = get_owned_project_or_404(request.user, project_id)
+    return _experiments_page(request, project, "projects/project_detail.html")
+
+
+@login_required
+@require_safe
+def project_section(request, project_id):
+    """The experiments section alone: what the live page fetches to resynchronise."""
+    project = get_owned_project_or_404(request.user, project_id)
+    return _experiments_page(request, project, "projects/_experiments_section.html")
+
+
+def _experiments_page(request, project, template):
     try:
-        return jobs.get_by_raw_id(experiment_id)
-    except TrainingJob.DoesNotExist:
-        raise Http404("Experiment not found") from None
+        experiments = experiment_list(project, request.GET)
+        number, per_page = page_params(request.GET)
+    except ValidationError as error:
+        (param, messages), *_ = error.message_dict.items()
+        return _bad_request(request, param, messages[0])
+    except InvalidPageParameter as error:
+        return _bad_request(request, error.param, error.message)
+
+    jobs = experiments.jobs.with_metrics()
+    page = Paginator(jobs, per_page, count=experiments.total).page(number)
+    context = {
+        "project": project,
+        "page": page,
+        "tabs": _status_tabs(experiments.counts, experiments.statuses),
+        "status_param": ",".join(experiments.statuses),
+    }
+    return render(request, template, context)
+
+
+def _status_tabs(counts: dict[str, int], selected: list[str]) -> list[dict]:
+    tabs = [{"value": "", "label": None, "count": sum(counts.values()), "active": not selected}]
+    for status in TrainingJob.Status:
+        tabs.append(
+            {
+                "value": status.value,
+                "label": status.label,
+                "count": counts[status.value],
+                "active": selected == [status.value],
+            }
+        )
+    return tabs
+
+
+def _bad_request(request, param: str, message: str):
+    return render(request, "400.html", {"param": param, "message": message}, status=400)
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def experiment_new(request, project_id):
-    project = owned_project_or_404(request, project_id)
+    project = get_owned_project_or_404(request.user, project_id)
     form = NewExperimentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -48,7 +102,7 @@ def experiment_new(request, project_id):
 @login_required
 @require_safe
 def experiment_detail(request, project_id, experiment_id):
-    job = owned_job_or_404(request, project_id, experiment_id)
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     return render(request, "experiments/experiment_detail.html", {"job": job, "project": job.project})
 
 
@@ -56,21 +110,21 @@ def experiment_detail(request, project_id, experiment_id):
 @require_safe
 def experiment_panel(request, project_id, experiment_id):
     """The live part of the experiment page, refetched on every event."""
-    job = owned_job_or_404(request, project_id, experiment_id)
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     return render(request, "experiments/_experiment_panel.html", {"job": job, "project": job.project})
 
 
 @login_required
 @require_safe
 def experiment_row(request, project_id, experiment_id):
-    job = owned_job_or_404(request, project_id, experiment_id)
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     return render(request, "experiments/_experiment_row.html", {"job": job})
 
 
 @login_required
 @require_POST
 def experiment_cancel(request, project_id, experiment_id):
-    job = owned_job_or_404(request, project_id, experiment_id)
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     try:
         services.experiment_cancel(job=job)
     except services.ExperimentConflict as error:

@@ -1,6 +1,5 @@
-"""Shared OpenAPI pieces: the error body, the paging headers and our Bearer JWT scheme."""
+"""Shared OpenAPI pieces: the error body and the paging headers."""
 
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -44,12 +43,6 @@ PAGE_HEADERS = [
         description='RFC 8288 links: rel="first", "prev", "next", "last".',
     ),
 ]
-
-
-class ProjectJWTScheme(SimpleJWTScheme):
-    """ProjectJWTAuthentication is simplejwt's Bearer JWT to a client (the extension matches one class only)."""
-
-    target_class = "projects.api.authentication.ProjectJWTAuthentication"
 
 
 def document_paths_without_trailing_slash(endpoints, **kwargs):

@@ -140,21 +140,30 @@ TEMPLATES = [
 # parses) from DATABASE_URL.
 #
 # The prototype's SQLAlchemy pool kept 5 connections, allowed 10 overflow and
-# pinged before use. Django's equivalent is one persistent connection per
-# thread: CONN_MAX_AGE keeps it open between requests and CONN_HEALTH_CHECKS
-# pings it before reuse (pre-ping). Under ASGI a web process runs its views in
-# one thread, so the web service holds about WEB_CONCURRENCY connections (2 by
-# default); README.md has the whole count.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'vision_platform.db'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
-        conn_health_checks=True,
-    )
-}
+# pinged before use. On PostgreSQL, Django's own pool (psycopg 3) does the same
+# per web process: DB_POOL_MIN_SIZE kept, up to DB_POOL_MAX_SIZE, each checked
+# before use. A pool, not persistent connections (CONN_MAX_AGE): the ASGI
+# handler runs every request in a thread of its own, so a persistent
+# connection would be opened anew for each request and then left open.
+# SQLite opens a file, which costs little, at every request.
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR}/vision_platform.db")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast (and answer 503) when the server cannot be reached, instead of hanging.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # with a pool: each connection is checked when taken
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Fail fast (and answer 503) when the server cannot be reached, instead of hanging.
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
+            "pool": {
+                "min_size": env_int("DB_POOL_MIN_SIZE", 5),
+                "max_size": env_int("DB_POOL_MAX_SIZE", 15),
+                # How long a request waits for a connection before answering 503.
+                "timeout": env_int("DB_POOL_TIMEOUT", 2),
+                # After an outage the pool retries with a growing backoff (1, 2, 4, 8 s...); giving up after
+                # 2 s makes the next request try again at once, so it reconnects within seconds of a restart.
+                "reconnect_timeout": 2,
+            },
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside a writer; IMMEDIATE transactions and a
@@ -210,8 +219,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its "Bearer" challenge becomes the 401's WWW-Authenticate.
-        # simplejwt's, reading the project in the URL with the user (one query).
-        "projects.api.authentication.ProjectJWTAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -221,12 +229,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
-        "platform_site.renderers.JSONRenderer",
+        "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "platform_site.pagination.PageHeaderPagination",
-    "PAGE_SIZE": 20,
+    "DEFAULT_PAGINATION_CLASS": "platform_site.pagination.HeaderPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "platform_site.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("AUTH_RATE_LIMIT", "10/minute")},
@@ -323,29 +330,6 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_entries"}}
-
-# The parts of the pages that depend only on what their {% cache %} tags name
-# (the language, the project's name...): rendered once per process.
-CACHES["template_fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
-
-# Pages of the experiment list (API and HTML), kept in each web process's own
-# memory under the project's list version, which the database renews on every
-# change (Project.experiments_cache_key): no process can serve a stale page, and
-# none has to be told of a change. The least recently used pages go first;
-# 0 turns the cache off.
-EXPERIMENT_LIST_CACHE_ENTRIES = env_int("EXPERIMENT_LIST_CACHE_ENTRIES", 300)
-if EXPERIMENT_LIST_CACHE_ENTRIES > 0:
-    CACHES["experiment_lists"] = {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "experiment-lists",
-        "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": EXPERIMENT_LIST_CACHE_ENTRIES},
-    }
-else:
-    CACHES["experiment_lists"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-
-# Threads per web process that run HTTP requests (each keeps its own database connection).
-HTTP_THREADS = env_int("HTTP_THREADS", 4)
 
 LOGGING = {
     "version": 1,

@@ -3,11 +3,11 @@
 import sys
 
 import dj_database_url
-import psycopg2
+import psycopg
 
 config = dj_database_url.parse(sys.argv[1])
 try:
-    psycopg2.connect(
+    psycopg.connect(
         dbname=config["NAME"] or "postgres",
         user=config["USER"],
         password=config["PASSWORD"],
@@ -15,6 +15,6 @@ try:
         port=config["PORT"] or 5432,
         connect_timeout=3,
     ).close()
-except psycopg2.OperationalError as error:
+except psycopg.OperationalError as error:
     print(f"PostgreSQL not available: {str(error).strip()}", file=sys.stderr)
     sys.exit(1)

@@ -64,13 +64,13 @@ def scratch_database(kind: str, scratch: Path, pg_name: str, admin_url: str = PG
     if kind == "sqlite":
         return f"sqlite:///{scratch / (pg_name + '.db')}"
     import dj_database_url
-    import psycopg2
+    import psycopg
 
     config = dj_database_url.parse(admin_url)
     try:
-        admin = psycopg2.connect(dbname=config["NAME"], user=config["USER"], password=config["PASSWORD"],
-                                 host=config["HOST"], port=config["PORT"] or 5432, connect_timeout=3)  # fmt: skip
-    except psycopg2.OperationalError as error:
+        admin = psycopg.connect(dbname=config["NAME"], user=config["USER"], password=config["PASSWORD"],
+                                host=config["HOST"], port=config["PORT"] or 5432, connect_timeout=3)  # fmt: skip
+    except psycopg.OperationalError as error:
         print(f"SKIPPED PostgreSQL: {str(error).strip()}")
         return None
     admin.autocommit = True

@@ -81,9 +81,9 @@ def new_job(project, status="pending"):
 
 
 def writer(project_id: int, seconds: float) -> dict:
-    """Drives experiments through their lifecycle with the services the worker uses; returns what it wrote."""
+    """Drives experiments through their lifecycle with the lifecycle functions the worker uses; returns what it wrote."""
     django_setup()
-    from experiments import services
+    from experiments import lifecycle
     from projects.models import Project
 
     project = Project.objects.get(pk=project_id)
@@ -95,24 +95,24 @@ def writer(project_id: int, seconds: float) -> dict:
             job = new_job(project)
             job.save()
             writes += 1
-            job = services.experiment_start(job_id=job.pk, worker_id="soak")
+            job = lifecycle.experiment_start(job_id=job.pk, worker_id="soak")
             writes += 1
             for epoch in range(1, 3):
                 accuracy = round(rng.random(), 4)
-                services.experiment_record_epoch(
+                lifecycle.experiment_record_epoch(
                     job=job, epoch=epoch, train_loss=0.5, val_loss=0.4, accuracy=accuracy, duration_seconds=0.01
                 )
                 writes += 1
             # What each ending should leave (SPEC.md): final values, none, or the last intermediate ones.
             ending = rng.choice(["completed", "failed", "cancelled"])
             if ending == "completed":
-                services.experiment_complete(job=job, accuracy=accuracy, loss=0.3)
+                lifecycle.experiment_complete(job=job, accuracy=accuracy, loss=0.3)
                 final = {"accuracy": accuracy, "loss": 0.3}
             elif ending == "failed":
-                services.experiment_fail(job=job, reason="Soak failure")
+                lifecycle.experiment_fail(job=job, reason="Soak failure")
                 final = {"accuracy": None, "loss": None}
             else:
-                services.experiment_mark_cancelled(job=job)
+                lifecycle.experiment_mark_cancelled(job=job)
                 final = {"accuracy": accuracy, "loss": 0.4}
             writes += 1
             expected[job.pk] = {"status": ending, "current_epoch": 2, **final}

@@ -1,4 +1,3 @@
-from django.utils import timezone
 from rest_framework import serializers
 
 from experiments.models import TrainingJob, TrainingMetric
@@ -24,19 +23,8 @@ SPEC_FIELDS = [
 ]
 
 
-DATETIME_FIELDS = ("created_at", "updated_at", "started_at", "completed_at")
-
-
-def iso_datetime(value, zone=None) -> str | None:
-    """What DRF's DateTimeField renders: ISO 8601 in the current time zone, "Z" for UTC."""
-    if value is None:
-        return None
-    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class ExperimentSerializer(serializers.ModelSerializer):
-    """Every column of training_jobs in SPEC.md, under its column name (the list's shape)."""
+    """Every column of training_jobs in the API contract, under its column name (the list's shape)."""
 
     project_id = serializers.IntegerField(read_only=True)
 
@@ -44,20 +32,6 @@ class ExperimentSerializer(serializers.ModelSerializer):
         model = TrainingJob
         fields = SPEC_FIELDS
         read_only_fields = fields
-
-    def to_representation(self, job):
-        # The list is the hot path: read the columns directly (from a model or
-        # from a .values() row) instead of going through DRF's field machinery,
-        # which cost more than the queries did. The declared fields above still
-        # describe it (OpenAPI), and a test checks that both give the same output.
-        if isinstance(job, dict):
-            data = {name: job[name] for name in SPEC_FIELDS}
-        else:
-            data = {name: getattr(job, name) for name in SPEC_FIELDS}
-        zone = timezone.get_current_timezone()
-        for name in DATETIME_FIELDS:
-            data[name] = iso_datetime(data[name], zone)
-        return data
 
 
 class MetricSerializer(serializers.ModelSerializer):
@@ -69,9 +43,6 @@ class MetricSerializer(serializers.ModelSerializer):
 
 class ExperimentDetailSerializer(ExperimentSerializer):
     """One experiment: the list's fields, its progress and its per-epoch metrics."""
-
-    # The declared fields, not the list's fast path: this shape has more than SPEC's columns.
-    to_representation = serializers.ModelSerializer.to_representation
 
     progress = serializers.FloatField(read_only=True, help_text="Fraction of epochs done, 0 to 1.")
     cancel_requested = serializers.SerializerMethodField()

@@ -1,29 +1,17 @@
-from functools import partial
-
-from django.core.cache import caches
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from experiments import services
-from experiments.api.serializers import (
-    SPEC_FIELDS,
-    ExperimentCreateSerializer,
-    ExperimentDetailSerializer,
-    ExperimentSerializer,
-)
-from experiments.filters import ExperimentFilterSet, requested_statuses
+from experiments.api.serializers import ExperimentCreateSerializer, ExperimentDetailSerializer, ExperimentSerializer
+from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
+from experiments.selectors import experiment_list, get_owned_experiment_or_404
 from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_PK, ErrorSerializer
-from platform_site.pagination import InvalidQueryParameter
-from platform_site.renderers import JSONRenderer, RenderedJSON
-from projects.api.views import get_owned_project
-
-EXPERIMENT_NOT_FOUND = "Experiment not found"
+from projects.models import get_owned_project_or_404
 
 
 class Conflict(APIException):
@@ -68,55 +56,28 @@ class Conflict(APIException):
     ),
 )
 class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    project_url_kwarg = "project_pk"
-    filterset_class = ExperimentFilterSet
-    keyset = TrainingJob.NEWEST_FIRST_KEYSET
+    filterset_class = ExperimentFilterSet  # documents the status parameter; experiment_list() applies it
     lookup_value_regex = "[^/]+"
-    queryset = TrainingJob.objects.none()  # for schema generation; see get_queryset
+    queryset = TrainingJob.objects.none()  # for schema generation: every request reads through the selectors
 
     def get_serializer_class(self):
         serializers = {"list": ExperimentSerializer, "create": ExperimentCreateSerializer}
         return serializers.get(self.action, ExperimentDetailSerializer)
 
     def get_project(self):
-        if not hasattr(self, "_project"):
-            self._project = get_owned_project(self.request, self.kwargs[self.project_url_kwarg])
-        return self._project
+        return get_owned_project_or_404(self.request.user, self.kwargs["project_pk"])
 
-    def get_queryset(self):
-        return TrainingJob.objects.for_project(self.get_project()).newest_first()
+    def get_object(self):
+        return get_owned_experiment_or_404(self.request.user, self.kwargs["project_pk"], self.kwargs["pk"])
 
     def list(self, request, *args, **kwargs):
         project = self.get_project()  # a missing or foreign project is a 404 before the parameters are looked at
         try:
-            statuses = requested_statuses(request.query_params)
-        except InvalidQueryParameter as error:
-            raise ValidationError({error.param: [error.message]}) from None
-        # X-Total-Count from the maintained per-status counts (read by the paginator): no COUNT(*).
-        self.total_rows = project.count_jobs(statuses)
-        # Deep pages start from the right week of the maintained per-week counts (see paginate).
-        self.seek = partial(project.seek_newest_first, statuses=statuses)
-        # Plain rows of the listed columns: building model instances was the list's largest cost.
-        # The queryset is only built if the page is not in the cache.
-        page = self.paginator.page_of(
-            lambda: self.get_queryset().with_status(statuses).values(*SPEC_FIELDS), request, view=self
-        )
-        # A page is read, serialized and rendered once per version of the project's experiments
-        # (see Project.experiments_cache_key); times are rendered in the current time zone.
-        key = project.experiments_cache_key(
-            "api", ",".join(statuses), page.number, page.per_page, timezone.get_current_timezone_name()
-        )
-        body = caches["experiment_lists"].get_or_set(
-            key, lambda: JSONRenderer().render(self.get_serializer(page.items, many=True).data)
-        )
-        return self.get_paginated_response(RenderedJSON(body))
-
-    def get_object(self):
-        jobs = TrainingJob.objects.for_project(self.get_project()).with_metrics()
-        try:
-            return jobs.get_by_raw_id(self.kwargs["pk"])
-        except TrainingJob.DoesNotExist:
-            raise NotFound(EXPERIMENT_NOT_FOUND) from None
+            experiments = experiment_list(project, request.query_params)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        page = self.paginator.paginate_queryset(experiments.jobs, request, view=self, count=experiments.total)
+        return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):
         project = self.get_project()
@@ -131,7 +92,7 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
         try:
-            services.experiment_cancel(job=self.get_object())
+            job = services.experiment_cancel(job=self.get_object())
         except services.ExperimentConflict as error:
             raise Conflict(str(error)) from None
-        return Response(ExperimentDetailSerializer(self.get_object()).data)
+        return Response(ExperimentDetailSerializer(job).data)

@@ -3,7 +3,7 @@ import shutil
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from experiments import services
+from experiments import lifecycle
 from experiments.models import TrainingJob
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def test_cancelling_a_running_experiment_asks_its_worker(owner_api):
     job = new_job(status="running", worker_id="w1")
     body = owner_api.post(f"{URL}/{job.id}/cancel/").json()
     assert (body["status"], body["cancel_requested"]) == ("running", True)
-    assert services.experiment_cancel_requested(job=job)
+    assert lifecycle.experiment_cancel_requested(job=job)
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])

@@ -6,7 +6,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from experiments.models import TrainingJob
-from platform_site import pagination
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -187,11 +186,10 @@ def test_the_list_runs_a_fixed_number_of_queries(owner_api, params):
     small = count_queries(owner_api, URL, params)
     add_jobs(Project.objects.get(pk=1), 150)
     assert count_queries(owner_api, URL, params) == small
-    assert small <= 3  # the user with the project and its counts, (boundary key on later pages,) page
+    assert small <= 5  # the user, the project, its counts, (the boundary key on later pages,) the page
 
 
-def test_a_deep_page_starts_from_the_week_counts_and_still_lists_the_right_rows(owner_api, monkeypatch):
-    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 40)  # what happens past 10,000 rows, on a small project
+def test_a_deep_page_lists_the_right_rows(owner_api):
     project = Project.objects.get(pk=1)
     add_jobs(project, 200, spacing=timedelta(hours=5))  # about six weeks
     add_jobs(project, 50, status=TrainingJob.Status.FAILED, spacing=timedelta(hours=17))
@@ -201,41 +199,26 @@ def test_a_deep_page_starts_from_the_week_counts_and_still_lists_the_right_rows(
         if "status" in params:
             jobs = jobs.filter(status=params["status"])
         expected = list(jobs.values_list("id", flat=True)[(number - 1) * per_page : number * per_page])
-        with CaptureQueriesContext(connection) as queries:
-            response = owner_api.get(URL, params)
+        response = owner_api.get(URL, params)
         assert [job["id"] for job in response.json()] == expected
         assert response["X-Total-Count"] == str(jobs.count())
-        assert any("project_week_counts" in query["sql"] for query in queries.captured_queries)
-        assert len(queries) <= 4  # the user with the project and its counts, week counts, boundary key, page
 
 
 def test_a_page_past_the_end_skips_the_row_query(owner_api):
     assert count_queries(owner_api, URL, {"page": 50}) < count_queries(owner_api, URL)
 
 
-def reads_experiments(queries) -> bool:
-    return any("training_jobs" in query["sql"] for query in queries.captured_queries)
-
-
-def test_a_repeated_page_comes_from_the_cache_and_any_change_is_seen_at_once(owner_api):
-    first = owner_api.get(URL, {"per_page": 2})
-    with CaptureQueriesContext(connection) as queries:
-        again = owner_api.get(URL, {"per_page": 2})
-    assert not reads_experiments(queries)
-    assert again.content == first.content
-    assert (again["X-Total-Count"], again["Link"]) == (first["X-Total-Count"], first["Link"])
-
+def test_any_change_is_seen_at_once_whatever_made_it(owner_api):
+    assert [job["model_name"] for job in owner_api.get(URL, {"per_page": 2}).json()] == ["yolo11n-seg", "yolo11n"]
     with connection.cursor() as cursor:  # raw SQL: nothing in Django hears of it
         cursor.execute("UPDATE training_jobs SET model_name = 'renamed' WHERE id = 5")
-    with CaptureQueriesContext(connection) as queries:
-        changed = owner_api.get(URL, {"per_page": 2}).json()
-    assert reads_experiments(queries)
-    assert [job["model_name"] for job in changed] == ["renamed", "yolo11n"]
+    assert [job["model_name"] for job in owner_api.get(URL, {"per_page": 2}).json()] == ["renamed", "yolo11n"]
     add_jobs(Project.objects.get(pk=1), 1)
-    assert owner_api.get(URL, {"per_page": 2}).json()[0]["model_name"] == "m0"
+    response = owner_api.get(URL, {"per_page": 2})
+    assert response.json()[0]["model_name"] == "m0" and response["X-Total-Count"] == "5"
 
 
-def test_cached_pages_stay_apart_by_filter_page_and_time_zone(owner_api):
+def test_pages_differ_by_filter_page_and_time_zone(owner_api):
     pages = [({}, [5, 3, 2, 1]), ({"status": "completed"}, [3, 1]), ({"per_page": 1, "page": 2}, [3])]
     for _ in range(2):
         for params, ids in pages:
@@ -245,18 +228,11 @@ def test_cached_pages_stay_apart_by_filter_page_and_time_zone(owner_api):
     assert (seoul[-6:], owner_api.get(URL).json()[0]["created_at"][-1]) == ("+09:00", "Z")
 
 
-def test_a_cached_page_is_sent_as_first_rendered_or_indented_when_asked(owner_api):
+def test_the_list_is_compact_json_or_indented_when_asked(owner_api):
     first = owner_api.get(URL)
-    cached = owner_api.get(URL)
-    assert cached.content == first.content and b"\n" not in cached.content
+    assert b"\n" not in first.content
     indented = owner_api.get(URL, HTTP_ACCEPT="application/json; indent=2")
     assert indented.content.decode() == json.dumps(first.json(), indent=2, ensure_ascii=False)
-
-
-def test_a_cached_page_is_still_only_its_owners(owner_api, other_api, anon_api):
-    assert owner_api.get(URL).status_code == 200
-    assert other_api.get(URL).status_code == 404
-    assert anon_api.get(URL).status_code == 401
 
 
 def test_cors_allows_the_configured_front_end_and_exposes_paging_headers(owner_api, settings):
@@ -268,22 +244,6 @@ def test_cors_allows_the_configured_front_end_and_exposes_paging_headers(owner_a
     }
     other = owner_api.get(URL, HTTP_ORIGIN="http://evil.example")
     assert "Access-Control-Allow-Origin" not in other
-
-
-def test_the_fast_list_representation_matches_drfs_fields(demo, settings):
-    from django.utils import timezone
-
-    from experiments.api.serializers import ExperimentSerializer
-
-    job = TrainingJob.objects.get(pk=3)
-    job.started_at = job.started_at.replace(microsecond=123456)
-    drf = super(ExperimentSerializer, ExperimentSerializer(job)).to_representation(job)
-    assert ExperimentSerializer(job).data == drf
-    with timezone.override("UTC"):
-        assert ExperimentSerializer(job).data == super(
-            ExperimentSerializer, ExperimentSerializer(job)
-        ).to_representation(job)
-        assert ExperimentSerializer(job).data["created_at"].endswith("Z")
 
 
 def test_the_browsable_api_renders_the_list_and_a_create_form(client, demo):

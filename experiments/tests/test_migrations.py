@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from experiments.models import ProjectWeekCount, TrainingJob
+from experiments.models import TrainingJob
+from experiments.selectors import status_counts as counts_of
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,19 +40,12 @@ def status_counts() -> dict[tuple[int, str], int]:
         return {(project, status): count for project, status, count in cursor.fetchall()}
 
 
-def week_counts() -> dict[tuple, int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT project_id, status, week, count FROM project_week_counts WHERE count > 0")
-        return {(project, status, str(week)): count for project, status, week, count in cursor.fetchall()}
-
-
 def test_our_migrations_go_back_and_forth_keeping_the_rows(demo):
     call_command("seed_demo", "--force", stdout=io.StringIO())  # with the larger demo project
     projects_before = table_rows("projects", ["id", "name", "description", "user_id", "created_at"])
     jobs_before = table_rows("training_jobs", JOB_COLUMNS)
     counts_before = status_counts()
-    weeks_before = week_counts()
-    assert len(jobs_before) > 100 and counts_before and len(weeks_before) > 1
+    assert len(jobs_before) > 100 and counts_before
 
     names = migrations_of("experiments")
     try:
@@ -65,12 +59,10 @@ def test_our_migrations_go_back_and_forth_keeping_the_rows(demo):
 
     # The maintained counts were rebuilt from the rows, and the triggers work again.
     assert status_counts() == counts_before
-    assert week_counts() == weeks_before
     project = Project.objects.get(pk=1)
     TrainingJob.objects.filter(project=project, status="completed").update(status="failed")
-    assert project.status_counts()["completed"] == 0
-    assert not ProjectWeekCount.objects.filter(project=project, status="completed", count__gt=0).exists()
-    assert project.status_counts()["failed"] == TrainingJob.objects.filter(project=project, status="failed").count()
+    assert counts_of(project)["completed"] == 0
+    assert counts_of(project)["failed"] == TrainingJob.objects.filter(project=project, status="failed").count()
 
 
 def test_every_migration_of_ours_unapplies_to_zero_and_applies_again(db):
@@ -84,6 +76,5 @@ def test_every_migration_of_ours_unapplies_to_zero_and_applies_again(db):
         executor = MigrationExecutor(connection)
         executor.migrate([(app, name) for app, name in latest.items()])
     tables = connection.introspection.table_names()
-    assert {"projects", "training_jobs", "training_metrics", "project_status_counts", "project_week_counts"} <= set(
-        tables
-    )
+    assert {"projects", "training_jobs", "training_metrics", "project_status_counts"} <= set(tables)
+    assert not {"project_week_counts", "experiment_list_versions"} & set(tables)

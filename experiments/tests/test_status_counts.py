@@ -1,17 +1,15 @@
-"""The maintained counts stay exact whatever writes the rows (triggers, SQLite and PostgreSQL).
+"""project_status_counts (experiments per project and status) stays exact whatever writes the rows.
 
-project_status_counts: experiments per project and status; project_week_counts:
-per project, status and week of creation (from Monday, UTC).
+Triggers keep it, on SQLite and on PostgreSQL (migration 0004).
 """
 
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count
 
-from experiments.models import ProjectStatusCount, ProjectWeekCount, TrainingJob
+from experiments.models import ProjectStatusCount, TrainingJob
+from experiments.selectors import status_counts
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -26,23 +24,8 @@ def kept_counts() -> dict:
     return {(r.project_id, r.status): r.count for r in ProjectStatusCount.objects.all() if r.count}
 
 
-def monday_of(moment: datetime):
-    day = moment.astimezone(UTC).date()
-    return day - timedelta(days=day.weekday())
-
-
-def real_week_counts() -> dict:
-    rows = TrainingJob.objects.values_list("project_id", "status", "created_at")
-    return dict(Counter((p, s, monday_of(created)) for p, s, created in rows))
-
-
-def kept_week_counts() -> dict:
-    return {(r.project_id, r.status, r.week): r.count for r in ProjectWeekCount.objects.all() if r.count}
-
-
 def assert_counts_exact():
     assert kept_counts() == real_counts()
-    assert kept_week_counts() == real_week_counts()
 
 
 def job(project, status="pending", **fields):
@@ -56,7 +39,6 @@ def test_every_kind_of_write_keeps_the_counts_exact(demo):
     one, two = Project.objects.get(pk=1), Project.objects.get(pk=2)
     assert_counts_exact()
 
-    # Around a week's edge: Sunday 23:59:59.999999 and Monday 00:00 UTC fall in different weeks.
     monday = datetime(2026, 11, 23, tzinfo=UTC)
     edges = [
         monday - timedelta(microseconds=1),
@@ -85,35 +67,12 @@ def test_every_kind_of_write_keeps_the_counts_exact(demo):
     two.delete()
     assert_counts_exact()
     assert not ProjectStatusCount.objects.filter(project_id=2).exists()
-    assert not ProjectWeekCount.objects.filter(project_id=2).exists()
 
 
 def test_a_project_reads_its_counts_in_one_query(demo, django_assert_num_queries):
     project = Project.objects.get(pk=1)
     with django_assert_num_queries(1):
-        counts = project.status_counts()
+        counts = status_counts(project)
     assert counts == {"pending": 0, "running": 1, "completed": 2, "failed": 1, "cancelled": 0}
-    assert project.count_jobs(["completed", "failed"]) == 3
-
-
-def test_a_project_and_its_counts_come_in_one_query(demo, django_assert_num_queries):
-    owner = demo["owner"]
-    empty = Project.objects.create(owner=owner, name="empty")
-    for project in (Project.objects.get(pk=1), empty):
-        with django_assert_num_queries(1):
-            read = Project.objects.get_owned(str(project.pk), owner=owner)
-            counts = read.status_counts()
-        assert counts == project.status_counts()
-        assert [(f.attname, getattr(read, f.attname)) for f in Project._meta.concrete_fields] == [
-            (f.attname, getattr(project, f.attname)) for f in Project._meta.concrete_fields
-        ]
-        assert not read._state.adding  # a row from the database: saving it updates, not inserts
-    assert empty.status_counts() == dict.fromkeys(TrainingJob.Status.values, 0)
-
-
-@pytest.mark.parametrize("raw_id", ["2", "999", "abc", "0"])
-def test_someone_elses_or_a_missing_project_is_not_read_with_its_counts(demo, raw_id):
-    with pytest.raises(Project.DoesNotExist):
-        Project.objects.get_owned(raw_id, owner=demo["owner"])
-    with pytest.raises(Project.DoesNotExist):
-        Project.objects.get_owned("1", owner=AnonymousUser())
+    empty = Project.objects.create(owner=demo["owner"], name="empty")
+    assert status_counts(empty) == dict.fromkeys(TrainingJob.Status.values, 0)

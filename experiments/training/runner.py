@@ -1,31 +1,17 @@
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
-from experiments import datasets, services
+from experiments import datasets, lifecycle
 from experiments.models import TrainingJob
+from experiments.training.types import Result, TrainingCancelled, TrainingError
 
 logger = logging.getLogger(__name__)
-
-
-class TrainingCancelled(Exception):
-    pass
-
-
-class TrainingError(Exception):
-    """A failure with a one-line reason for the user."""
-
-
-@dataclass(frozen=True)
-class Result:
-    accuracy: float | None
-    loss: float | None
 
 
 class Monitor(threading.Thread):
@@ -44,10 +30,10 @@ class Monitor(threading.Thread):
         try:
             while not self.stopped.wait(self.POLL_SECONDS):
                 try:
-                    if services.experiment_cancel_requested(job=self.job):
+                    if lifecycle.experiment_cancel_requested(job=self.job):
                         self.cancelled.set()
                     if time.monotonic() - last_beat >= settings.WORKER_HEARTBEAT_SECONDS:
-                        services.experiment_heartbeat(job=self.job)
+                        lifecycle.experiment_heartbeat(job=self.job)
                         last_beat = time.monotonic()
                 except Exception:
                     logger.exception("Heartbeat for experiment %s failed", self.job.id)
@@ -59,8 +45,8 @@ class Monitor(threading.Thread):
         self.join(timeout=5)
 
 
-class Reporter:
-    """What a trainer calls: between batches (to stop when cancelled) and after each epoch."""
+class JobReporter:
+    """The Reporter a trainer gets: cancel requests from the Monitor, epochs stored through lifecycle."""
 
     def __init__(self, job: TrainingJob, monitor: Monitor):
         self.job = job
@@ -78,7 +64,7 @@ class Reporter:
             "Experiment %s epoch %s/%s: train loss %s, val loss %s, accuracy %s (%.1f s)",
             self.job.id, epoch, self.job.epochs, train_loss, val_loss, accuracy, duration_seconds,
         )  # fmt: skip
-        still_ours = services.experiment_record_epoch(
+        still_ours = lifecycle.experiment_record_epoch(
             job=self.job,
             epoch=epoch,
             train_loss=train_loss,
@@ -97,7 +83,7 @@ def run(job_id: int, *, worker_id: str) -> str:
 
 
 def _run(job_id: int, *, worker_id: str) -> str:
-    job = services.experiment_start(job_id=job_id, worker_id=worker_id)
+    job = lifecycle.experiment_start(job_id=job_id, worker_id=worker_id)
     if job is None:
         logger.info("Experiment %s is no longer pending; nothing to do", job_id)
         return "skipped"
@@ -109,15 +95,15 @@ def _run(job_id: int, *, worker_id: str) -> str:
     monitor.start()
     try:
         logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_path)
-        result = _train(job, run_dir, Reporter(job, monitor))
-        services.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
+        result = _train(job, run_dir, JobReporter(job, monitor))
+        lifecycle.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
         return "completed"
     except TrainingCancelled:
-        services.experiment_mark_cancelled(job=job)
+        lifecycle.experiment_mark_cancelled(job=job)
         return "cancelled"
     except Exception as error:
         logger.exception("Experiment %s failed", job.id)
-        services.experiment_fail(job=job, reason=human_reason(error))
+        lifecycle.experiment_fail(job=job, reason=human_reason(error))
         return "failed"
     finally:
         monitor.stop()
@@ -125,7 +111,7 @@ def _run(job_id: int, *, worker_id: str) -> str:
         log_handler.close()
 
 
-def _train(job: TrainingJob, run_dir: Path, reporter: Reporter) -> Result:
+def _train(job: TrainingJob, run_dir: Path, reporter: JobReporter) -> Result:
     dataset = Path(job.dataset_path)
     try:
         datasets.check_layout(dataset, job.task_type)

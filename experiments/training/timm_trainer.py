@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 from experiments.models import TrainingJob
-from experiments.training.runner import Reporter, Result, TrainingError
+from experiments.training.types import Reporter, Result, TrainingError
 
 DEFAULT_IMAGE_SIZE = 64
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

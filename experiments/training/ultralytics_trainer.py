@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from experiments.models import TrainingJob
-from experiments.training.runner import Reporter, Result, TrainingCancelled
+from experiments.training.types import Reporter, Result, TrainingCancelled
 
 Task = TrainingJob.TaskType
 ACCURACY_KEYS = {

@@ -37,18 +37,6 @@ def test_a_bad_boolean_is_a_configuration_error():
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr
 
 
-def test_the_experiment_list_cache_is_sized_or_turned_off_from_the_environment():
-    def cache(entries: str) -> list[str]:
-        show = "from django.core.cache import caches; c = caches['experiment_lists']; print(type(c).__name__, c._max_entries)"
-        return manage(
-            "shell", "--no-imports", "-c", show, DEBUG="1", EXPERIMENT_LIST_CACHE_ENTRIES=entries
-        ).stdout.split()
-
-    assert cache("") == ["LocMemCache", "300"]
-    assert cache("50") == ["LocMemCache", "50"]
-    assert cache("0")[0] == "DummyCache"
-
-
 def test_no_migrations_are_pending():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 

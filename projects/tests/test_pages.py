@@ -2,12 +2,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from experiments.models import TrainingJob, TrainingMetric
-from platform_site import pagination
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -110,8 +108,7 @@ def test_pages_keep_the_filter_in_the_url(owner_client):
     assert 'href="?status=completed&amp;page=1"' in second
 
 
-def test_a_deep_page_read_through_the_week_counts_shows_the_right_rows(owner_client, monkeypatch):
-    monkeypatch.setattr(pagination, "SEEK_FROM_OFFSET", 20)  # what happens past 10,000 rows, on a small project
+def test_a_deep_page_shows_the_right_rows(owner_client):
     project = Project.objects.get(pk=1)
     add_jobs(project, 90, spacing=timedelta(hours=6))  # about three weeks
     add_jobs(project, 30, status="failed", spacing=timedelta(hours=13))
@@ -121,10 +118,8 @@ def test_a_deep_page_read_through_the_week_counts_shows_the_right_rows(owner_cli
             jobs = jobs.filter(status=status)
         number = int(query.rsplit("=", 1)[1])
         expected = [str(pk) for pk in jobs.values_list("id", flat=True)[(number - 1) * 20 : number * 20]]
-        with CaptureQueriesContext(connection) as queries:
-            html = owner_client.get(f"/projects/1?{query}").content.decode()
+        html = owner_client.get(f"/projects/1?{query}").content.decode()
         assert rows(html) == expected
-        assert any("project_week_counts" in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "per_page=1000", "status=bogus"])
@@ -152,16 +147,13 @@ def test_the_page_runs_a_fixed_number_of_queries(owner_client):
     Project.objects.bulk_create(Project(owner=project.owner, name=f"extra {i}") for i in range(5))
     after = (queries("/projects/1"), queries("/projects/1?status=completed&page=2"), queries("/dashboard"))
     assert before == after
-    assert before[0] <= 5  # session, user, project with its counts, page, the page's metrics
+    assert before[0] <= 6  # session, user, project, its counts, page, the page's metrics
 
 
-def test_the_rows_come_from_the_cache_until_anything_they_show_changes(owner_client):
+def test_the_rows_show_every_change_at_once(owner_client):
     first = owner_client.get("/projects/1").content.decode()
-    with CaptureQueriesContext(connection) as queries:
-        again = owner_client.get("/projects/1").content.decode()
-    assert not any("training_" in query["sql"] for query in queries.captured_queries)  # no jobs, no metrics
-    assert rows(again) == rows(first) == ["5", "3", "2", "1"]
-    assert 'class="sparkline"' not in again
+    assert rows(first) == ["5", "3", "2", "1"]
+    assert 'class="sparkline"' not in first
 
     for epoch in (1, 2):  # a running experiment reports an epoch: its sparkline appears
         TrainingMetric.objects.create(job_id=5, epoch=epoch, accuracy=epoch / 10, duration_seconds=1)
@@ -170,13 +162,7 @@ def test_the_rows_come_from_the_cache_until_anything_they_show_changes(owner_cli
     assert "Running" in english and "실행 중" not in english
 
 
-def test_the_rest_of_the_page_is_cached_under_all_it_shows(owner_client):
-    owner_client.get("/projects/1")
-    with CaptureQueriesContext(connection) as queries:
-        owner_client.get("/projects/1")
-    # session, user, project: the page's fragments are kept in the process, not in the database's cache table
-    assert len(queries) == 3
-
+def test_the_header_and_navigation_show_the_project_and_language_of_the_request(owner_client):
     Project.objects.filter(pk=1).update(name="Renamed")  # update(): no save() signal
     assert "<h1>Renamed</h1>" in owner_client.get("/projects/1").content.decode()
     Project.objects.filter(pk=1).update(description="New words")
@@ -192,7 +178,6 @@ def test_only_staff_see_the_admin_link_whoever_was_served_first(client, demo):
     staff.is_staff = True
     staff.save()
     for first, second in ((staff, demo["other"]), (demo["other"], staff)):
-        caches["template_fragments"].clear()
         for user in (first, second):
             client.force_login(user)
             shows_admin = 'href="/admin/"' in client.get("/dashboard").content.decode()

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from experiments.lifecycle import reap_lost_jobs
 from experiments.models import ExperimentEvent
-from experiments.services import reap_lost_jobs
 
 logger = logging.getLogger(__name__)
 

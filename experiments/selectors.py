@@ -1,0 +1,53 @@
+"""Reads that span projects and their experiments, for the API, the pages and the consumer alike."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+
+from experiments.filters import ExperimentFilterSet
+from experiments.models import ProjectStatusCount, TrainingJob
+from projects.models import Project, get_owned_project_or_404, parse_id
+
+EXPERIMENT_NOT_FOUND = "Experiment not found"
+
+
+@dataclass(frozen=True)
+class ExperimentList:
+    """What a project's experiment list shows: the rows asked for (newest first) and the counts around them."""
+
+    jobs: QuerySet
+    statuses: list[str]  # the statuses asked for; empty: all
+    counts: dict[str, int]  # the project's experiments in each status
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts[status] for status in self.statuses or self.counts)
+
+
+def experiment_list(project: Project, params) -> ExperimentList:
+    """The experiments of `project` that the query string `params` asks for; ValidationError names a bad filter.
+
+    The counts come from the maintained ProjectStatusCount rows, not from counting the rows.
+    """
+    filterset = ExperimentFilterSet(params, queryset=TrainingJob.objects.for_project(project).newest_first())
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return ExperimentList(jobs=filterset.qs, statuses=filterset.statuses, counts=status_counts(project))
+
+
+def status_counts(project: Project) -> dict[str, int]:
+    """{status: number of the project's experiments} for every status, zeros included."""
+    return ProjectStatusCount.objects.filter(project=project).by_status()
+
+
+def get_owned_experiment_or_404(user, project_id, experiment_id) -> TrainingJob:
+    """One experiment, with its metrics, of one of `user`'s projects; Http404 as for a project otherwise."""
+    project = get_owned_project_or_404(user, project_id)
+    try:
+        job = TrainingJob.objects.for_project(project).with_metrics().get(pk=parse_id(experiment_id))
+    except TrainingJob.DoesNotExist:
+        raise Http404(EXPERIMENT_NOT_FOUND) from None
+    job.project = project  # already read: the pages show its name without another query
+    return job
