@@ -14,10 +14,8 @@ drift over minutes falls on the floor and on the list alike; each endpoint's
 rounds are then pooled into one latency distribution. With --instructions it
 also counts the CPU instructions of one request to each endpoint, in-process
 under valgrind (callgrind): a cost that does not drift with the machine.
-The shipped server caches pages of the list (a repeated request is a cache
-hit), so a second server, with the cache off, measures what the first request
-after a change costs; it also serves a lower bound, the first page written by
-hand (scripts/lower_bound.py).
+Nothing is cached: every request reads the database, as the first request
+after a change does.
 Prints one table and writes it, with the commands, the machine
 and the list queries' plans, to docs/performance.md (unless --no-write).
 """
@@ -34,7 +32,6 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 from serving import (
@@ -81,6 +78,7 @@ def generate(total: int, big: int) -> dict:
     from django.utils import timezone
 
     from experiments.models import TrainingJob
+    from experiments.selectors import status_counts
     from projects.models import Project
 
     rng = random.Random(7)
@@ -148,7 +146,7 @@ def generate(total: int, big: int) -> dict:
         "seconds": round(seconds, 1),
         "total": TrainingJob.objects.count(),
         "big_project": big_project.pk,
-        "big_count": big_project.count_jobs(),
+        "big_count": sum(status_counts(big_project).values()),
         **credentials(owner),
     }
 
@@ -159,26 +157,22 @@ def explain(project_id: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from experiments.api.serializers import SPEC_FIELDS
     from experiments.models import TrainingJob
-    from platform_site.pagination import PageRequest, paginate
+    from experiments.selectors import status_counts
+    from platform_site.pagination import Paginator
     from projects.models import Project
 
     project = Project.objects.get(pk=project_id)
+    counts = status_counts(project)
     plans = {}
-    deep = deep_page(project.count_jobs())
+    deep = deep_page(sum(counts.values()))
     cases = {"first page": ([], 1), "status=running": (["running"], 1), "status=completed": (["completed"], 1),
              f"page {deep}": ([], deep)}  # fmt: skip
     for name, (statuses, page) in cases.items():
-        jobs = TrainingJob.objects.for_project(project).newest_first()
-        if statuses:
-            jobs = jobs.with_status(statuses)
-        total = project.count_jobs(statuses)
-        seek = partial(project.seek_newest_first, statuses=statuses)
-        listed = paginate(jobs.values(*SPEC_FIELDS), PageRequest(number=page, per_page=20), total=total,
-                          keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=seek)  # fmt: skip
+        jobs = TrainingJob.objects.for_project(project).newest_first().with_status(statuses)
+        total = sum(counts[status] for status in statuses or counts)
         with CaptureQueriesContext(connection) as captured:  # what ExperimentViewSet.list runs for the rows
-            listed.read_items()
+            list(Paginator(jobs, 20, count=total).page(page))
         sqls = [q["sql"] for q in captured.captured_queries]
         found = []
         with connection.cursor() as cursor:
@@ -195,18 +189,20 @@ def explain(project_id: int) -> dict:
 
 
 def query_costs(project_id: int, repeat: int = 30) -> dict:
-    """Before/after of the changes, in the same run: counting rows vs reading the maintained
-    counts, and for a deep page OFFSET vs a boundary key found by skipping through the index vs
-    a boundary key found from the week counts (ms per query, ORM included)."""
+    """What the two kept mechanisms save, in the same run: counting rows vs reading the maintained
+    counts, and for a deep page OFFSET vs a boundary key found by skipping through the index
+    (ms per query, ORM included)."""
     django_setup()
     from experiments.models import TrainingJob
-    from platform_site.pagination import PageRequest, paginate
+    from experiments.selectors import status_counts
+    from platform_site.pagination import Paginator
     from projects.models import Project
 
     project = Project.objects.get(pk=project_id)
     jobs = TrainingJob.objects.for_project(project).newest_first()
     completed = jobs.with_status(["completed"])
-    deep = PageRequest(number=deep_page(project.count_jobs()), per_page=20)
+    deep = deep_page(sum(status_counts(project).values()))
+    offset = (deep - 1) * 20
 
     def ms(call) -> float:
         call()
@@ -216,23 +212,14 @@ def query_costs(project_id: int, repeat: int = 30) -> dict:
         return round((time.perf_counter() - started) / repeat * 1000, 3)
 
     return {
-        "total: COUNT(*) of the project's rows (before)": ms(lambda: jobs.count()),
-        "total: the project with its maintained counts, one query (after)": ms(
-            lambda: Project.objects.get_owned(project_id, owner=project.owner).count_jobs()
-        ),
-        "status=completed total: COUNT(*) (before)": ms(lambda: completed.count()),
-        "status=completed total: the project with its maintained counts (after)": ms(
-            lambda: Project.objects.get_owned(project_id, owner=project.owner).count_jobs(["completed"])
-        ),
-        "page 1 rows": ms(lambda: paginate(jobs, PageRequest(1, 20), total=10**9).items),
-        f"page {deep.number} rows: OFFSET {deep.offset} (before)": ms(lambda: paginate(jobs, deep, total=10**9).items),
-        f"page {deep.number} rows: boundary key, skipping {deep.offset} index entries (before)": ms(
-            lambda: paginate(jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET).items
-        ),
-        f"page {deep.number} rows: boundary key from the week counts (after)": ms(
-            lambda: paginate(
-                jobs, deep, total=10**9, keyset=TrainingJob.NEWEST_FIRST_KEYSET, seek=project.seek_newest_first
-            ).items
+        "total: COUNT(*) of the project's rows": ms(lambda: jobs.count()),
+        "total: the maintained counts (kept)": ms(lambda: sum(status_counts(project).values())),
+        "status=completed total: COUNT(*)": ms(lambda: completed.count()),
+        "status=completed total: the maintained counts (kept)": ms(lambda: status_counts(project)["completed"]),
+        "page 1 rows": ms(lambda: list(Paginator(jobs, 20, count=10**9).page(1))),
+        f"page {deep} rows: OFFSET {offset}": ms(lambda: list(jobs[offset : offset + 20])),
+        f"page {deep} rows: boundary key, skipping {offset} index entries (kept)": ms(
+            lambda: list(Paginator(jobs, 20, count=10**9).page(deep))
         ),
     }
 
@@ -242,36 +229,20 @@ def deep_page(size: int) -> int:
     return min(2000, size // 20)
 
 
-LOWER_BOUND_PREFIX = "/lower-bound/"
-# The second server: the experiment list cache off (every request is what the first
-# request after a change is on the shipped one), and scripts/lower_bound.py's URL added.
-SECOND_SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "lower_bound_settings",
-    "PYTHONPATH": str(ROOT / "scripts"),
-    "EXPERIMENT_LIST_CACHE_ENTRIES": "0",
-}
-SHIPPED, SECOND = "shipped", "second"
-
-
-def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict, str]]:
-    """(key in the issue, name, path, headers, server) of each measured request; the floor first, the lower bound last."""
+def endpoints(project_id: int, token: str, session: str, size: int) -> list[tuple[str, str, str, dict]]:
+    """(key in the issue, name, path, headers) of each measured request; the floor first."""
     deep = deep_page(size)
     api = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
     page = {"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https"}
     experiments = f"/api/v1/projects/{project_id}/experiments"
-    lower_bound = f"{LOWER_BOUND_PREFIX}projects/{project_id}/experiments"
     return [
-        ("f", "floor: GET /api/v1/me", "/api/v1/me", api, SHIPPED),
-        ("a", "first page", experiments, api, SHIPPED),
-        ("b", "status=running (rare)", f"{experiments}?status=running", api, SHIPPED),
-        ("b", "status=completed (common)", f"{experiments}?status=completed", api, SHIPPED),
-        ("c", f"page {deep}", f"{experiments}?page={deep}", api, SHIPPED),
-        ("d", "project detail", f"/api/v1/projects/{project_id}", api, SHIPPED),
-        ("e", "project page (HTML)", f"/projects/{project_id}", page, SHIPPED),
-        ("a", "first page, not cached", experiments, api, SECOND),
-        ("c", f"page {deep}, not cached", f"{experiments}?page={deep}", api, SECOND),
-        ("e", "project page, not cached", f"/projects/{project_id}", page, SECOND),
-        ("a", "first page by hand (lower bound)", lower_bound, api, SECOND),
+        ("f", "floor: GET /api/v1/me", "/api/v1/me", api),
+        ("a", "first page", experiments, api),
+        ("b", "status=running (rare)", f"{experiments}?status=running", api),
+        ("b", "status=completed (common)", f"{experiments}?status=completed", api),
+        ("c", f"page {deep}", f"{experiments}?page={deep}", api),
+        ("d", "project detail", f"/api/v1/projects/{project_id}", api),
+        ("e", "project page (HTML)", f"/projects/{project_id}", page),
     ]
 
 
@@ -396,52 +367,31 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
     costs = phase(env, "--phase", "queries", "--project", str(data["big_project"]))
 
     measured = endpoints(data["big_project"], data["token"], data["session"], data["big_count"])
-    # The uncached pages and the lower bound are served by a second server (SECOND_SERVER_ENV),
-    # so that the shipped one is measured exactly as it ships.
-    envs = {SHIPPED: env, SECOND: {**env, **SECOND_SERVER_ENV, "PORT": str(args.port + 1)}}
+    base = f"http://127.0.0.1:{args.port}"
     server = start_server(env, scratch / f"server-{kind}.log")
-    try:
-        second_server = start_server(envs[SECOND], scratch / f"server-{kind}-second.log")
-    except BaseException:
-        stop_server(server)
-        raise
-
-    bases = {SHIPPED: f"http://127.0.0.1:{args.port}", SECOND: f"http://127.0.0.1:{args.port + 1}"}
-    first_page, lower_bound = measured[1][2], measured[-1][2]
-
-    def url(endpoint) -> str:
-        _, _, path, _, on = endpoint
-        return bases[on] + path
-
     try:
         script = scratch / "report.lua"
         script.write_text(WRK_SCRIPT)
         rss_before = server_rss_mb(server.pid)
-        for endpoint in measured:
-            _, _, path, headers, on = endpoint
+        for _, _, path, headers in measured:
             try:
-                answer(url(endpoint), headers)
+                answer(base + path, headers)
             except OSError as error:
-                log = (scratch / f"server-{kind}{'' if on == SHIPPED else '-second'}.log").read_text()[-3000:]
+                log = (scratch / f"server-{kind}.log").read_text()[-3000:]
                 raise SystemExit(f"{path}: {error}\n{log}") from None
-            wrk(url(endpoint), headers, 1, 2, script)  # warm-up
-        # The lower bound answers exactly as the real first page does (both asked of one server: the same Link).
-        api_headers = measured[1][3]
-        if answer(bases[SECOND] + lower_bound, api_headers) != answer(bases[SECOND] + first_page, api_headers):
-            raise SystemExit("the lower bound does not answer as the first page does")
+            wrk(base + path, headers, 1, 2, script)  # warm-up
         # Every endpoint in turn, round after round: a slow minute of the machine
         # then slows the floor as much as the list, and the ratios stay honest.
-        rounds = {name: {"seq": [], "c8": []} for _, name, _, _, _ in measured}
+        rounds = {name: {"seq": [], "c8": []} for _, name, _, _ in measured}
         each = max(1, round(args.seconds / args.rounds))
         for number in range(1, args.rounds + 1):
-            for endpoint in measured:
-                _, name, _, headers, _ = endpoint
-                rounds[name]["seq"].append(wrk(url(endpoint), headers, 1, each, script))
-                rounds[name]["c8"].append(wrk(url(endpoint), headers, 8, each, script))
+            for _, name, path, headers in measured:
+                rounds[name]["seq"].append(wrk(base + path, headers, 1, each, script))
+                rounds[name]["c8"].append(wrk(base + path, headers, 8, each, script))
             print(f"[{kind}] round {number} of {args.rounds} done", flush=True)
         floor_rounds = rounds[measured[0][1]]["seq"]
         results = []
-        for key, name, path, _, _ in measured:
+        for key, name, path, _ in measured:
             sequential, concurrent = pooled(rounds[name]["seq"]), pooled(rounds[name]["c8"])
             sequential["round_ratios"] = [
                 r["p50"] / f["p50"] for r, f in zip(rounds[name]["seq"], floor_rounds, strict=True)
@@ -455,13 +405,12 @@ def run_database(kind: str, args, scratch: Path) -> dict | None:
         )
     finally:
         stop_server(server)
-        stop_server(second_server)
     if args.instructions:
         print(f"[{kind}] counting instructions (callgrind, a few minutes)", flush=True)
 
         def count(endpoint) -> int:
-            _, _, path, headers, on = endpoint
-            return instructions_per_request(envs[on], path, headers)
+            _, _, path, headers = endpoint
+            return instructions_per_request(env, path, headers)
 
         # Counts do not depend on what else runs: one valgrind per core.
         with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
@@ -532,7 +481,7 @@ def report(runs: list[dict], args, command: str) -> str:
     parts += ["", table(runs), ""]
     if runs and "instructions" in runs[0]["results"][0]:
         parts += [instructions_table(runs), ""]
-    parts += ["### What the changes save, per query (in-process, ORM included)", ""]
+    parts += ["### What the kept mechanisms save, per query (in-process, ORM included)", ""]
     names = list(runs[0]["costs"]) if runs else []
     parts.append("| query | " + " | ".join(f"{run['kind']} ms" for run in runs) + " |")
     parts.append("|---|" + "---|" * len(runs))
