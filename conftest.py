@@ -34,7 +34,7 @@ def no_sign_in_attempts_yet(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def demo(db):
-    """The seed data of SPEC.md: demo owns project 1, demo2 owns project 2 (with experiment 4)."""
+    """The demo data of docs/api.md: demo owns project 1, demo2 owns project 2 (with experiment 4)."""
     call_command("seed_demo", "--force", "--no-large", stdout=io.StringIO())
     from django.contrib.auth import get_user_model
 

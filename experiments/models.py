@@ -73,8 +73,8 @@ class TrainingJob(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
-    error_message = models.TextField(_("error message"), null=True, blank=True)  # noqa: DJ001 (null = no error, per SPEC)
-    # Beyond SPEC.md's columns: what the worker needs and the live page shows.
+    error_message = models.TextField(_("error message"), null=True, blank=True)  # noqa: DJ001 (null = no error: docs/api.md)
+    # Beyond the columns of docs/api.md: what the worker needs and the live page shows.
     image_size = models.PositiveIntegerField(_("image size"), null=True, blank=True)
     current_epoch = models.PositiveIntegerField(_("current epoch"), default=0)
     worker_id = models.CharField(_("worker"), max_length=64, blank=True, default="")

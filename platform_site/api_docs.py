@@ -46,7 +46,7 @@ PAGE_HEADERS = [
 
 
 def document_paths_without_trailing_slash(endpoints, **kwargs):
-    """Every API path accepts an optional trailing slash; document the canonical form of SPEC.md."""
+    """Every API path accepts an optional trailing slash; document the canonical form (docs/api.md)."""
     return [(path.rstrip("/"), regex, method, callback) for path, regex, method, callback in endpoints]
 
 

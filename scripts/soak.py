@@ -103,7 +103,7 @@ def writer(project_id: int, seconds: float) -> dict:
                     job=job, epoch=epoch, train_loss=0.5, val_loss=0.4, accuracy=accuracy, duration_seconds=0.01
                 )
                 writes += 1
-            # What each ending should leave (SPEC.md): final values, none, or the last intermediate ones.
+            # What each ending should leave (docs/api.md): final values, none, or the last intermediate ones.
             ending = rng.choice(["completed", "failed", "cancelled"])
             if ending == "completed":
                 lifecycle.experiment_complete(job=job, accuracy=accuracy, loss=0.3)
@@ -125,7 +125,7 @@ def writer(project_id: int, seconds: float) -> dict:
 def counts(project_id: int) -> dict:
     """The maintained counts beside COUNT(*), and the first page of each filter the readers used, read afresh."""
     django_setup()
-    from experiments.api.serializers import SPEC_FIELDS, ExperimentSerializer
+    from experiments.api.serializers import LIST_FIELDS, ExperimentSerializer
     from experiments.models import TrainingJob
     from projects.models import Project
 
@@ -136,7 +136,7 @@ def counts(project_id: int) -> dict:
         jobs = TrainingJob.objects.for_project(project).newest_first()
         if status:
             jobs = jobs.with_status(status.split(","))
-        first_pages[status] = ExperimentSerializer(jobs.values(*SPEC_FIELDS)[:20], many=True).data
+        first_pages[status] = ExperimentSerializer(jobs.values(*LIST_FIELDS)[:20], many=True).data
     return {"maintained": project.status_counts(), "actual": actual, "first_pages": first_pages}
 
 

@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 from experiments.models import TrainingJob, TrainingMetric
 
-SPEC_FIELDS = [
+# The fields of an experiment in the list: the columns of training_jobs in docs/api.md.
+LIST_FIELDS = [
     "id",
     "project_id",
     "model_name",
@@ -30,7 +31,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TrainingJob
-        fields = SPEC_FIELDS
+        fields = LIST_FIELDS
         read_only_fields = fields
 
 
@@ -49,7 +50,7 @@ class ExperimentDetailSerializer(ExperimentSerializer):
     metrics = MetricSerializer(many=True, read_only=True)
 
     class Meta(ExperimentSerializer.Meta):
-        fields = [*SPEC_FIELDS, "image_size", "current_epoch", "progress", "cancel_requested", "metrics"]
+        fields = [*LIST_FIELDS, "image_size", "current_epoch", "progress", "cancel_requested", "metrics"]
         read_only_fields = fields
 
     def get_cancel_requested(self, job) -> bool:

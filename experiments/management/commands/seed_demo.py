@@ -22,7 +22,7 @@ def seoul(*args) -> datetime:
     return datetime(*args, tzinfo=SEOUL)
 
 
-# The sample data of SHARED SPEC.md, with its exact ids. Id 4 belongs to the
+# The example data of docs/api.md, with its exact ids. Id 4 belongs to the
 # second demo user's project.
 SPEC_PROJECTS = [
     {
@@ -144,7 +144,7 @@ FAILURES = ["CUDA out of memory", "Dataset has no val split", "Worker lost"]
 class Command(BaseCommand):
     help = (
         "Creates the demo users (demo and demo2, password demo1234), the 'Dog vs Cat' "
-        "project with the experiments of SPEC.md, and a larger project to page through. "
+        "project with the experiments of docs/api.md, and a larger project to page through. "
         "Idempotent. Refuses to run with DEBUG off unless --force is given."
     )
 
