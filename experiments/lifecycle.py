@@ -1,11 +1,12 @@
-"""What happens to an experiment while a worker trains it; every function takes the job's row lock.
+"""What happens to an experiment while a worker trains it.
 
     pending -> running -> completed | failed | cancelled
     pending -> cancelled (services.experiment_cancel)
 
 The worker (training/runner.py) calls these, and its housekeeper calls
 reap_lost_jobs(), the one place that fails jobs whose worker went silent.
-Each change records an ExperimentEvent in the same transaction.
+Each change locks the job's row (SELECT ... FOR UPDATE, or a conditional
+UPDATE) and records an ExperimentEvent in the same transaction.
 """
 
 import logging

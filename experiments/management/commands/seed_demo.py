@@ -24,7 +24,7 @@ def seoul(*args) -> datetime:
 
 # The example data of docs/api.md, with its exact ids. Id 4 belongs to the
 # second demo user's project.
-SPEC_PROJECTS = [
+EXAMPLE_PROJECTS = [
     {
         "id": 1,
         "owner": "demo",
@@ -42,7 +42,7 @@ SPEC_PROJECTS = [
         "updated_at": seoul(2024, 1, 17, 9, 0),
     },
 ]
-SPEC_JOBS = [
+EXAMPLE_JOBS = [
     {
         "id": 1,
         "project_id": 1,
@@ -159,17 +159,17 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             users = {name: self.demo_user(name) for name in ("demo", "demo2")}
-            for row in SPEC_PROJECTS:
+            for row in EXAMPLE_PROJECTS:
                 fields = {k: v for k, v in row.items() if k not in ("id", "owner", "updated_at")}
                 Project.objects.update_or_create(id=row["id"], defaults={**fields, "owner": users[row["owner"]]})
-            for row in SPEC_JOBS:
+            for row in EXAMPLE_JOBS:
                 defaults = {"error_message": None, "accuracy": None, "loss": None, "completed_at": None}
                 defaults.update({k: v for k, v in row.items() if k != "id"})
                 TrainingJob.objects.update_or_create(id=row["id"], defaults=defaults)
             # auto_now overwrote updated_at on save; restore the values of the spec.
-            for row in SPEC_PROJECTS:
+            for row in EXAMPLE_PROJECTS:
                 Project.objects.filter(id=row["id"]).update(updated_at=row["updated_at"])
-            for row in SPEC_JOBS:
+            for row in EXAMPLE_JOBS:
                 TrainingJob.objects.filter(id=row["id"]).update(updated_at=row.get("completed_at") or row["started_at"])
             self.reset_sequences()
             if not no_large:
