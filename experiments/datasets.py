@@ -5,6 +5,7 @@ Layouts:
 - detection and segmentation: a YOLO data.yaml naming train and val image folders.
 """
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from experiments.models import TrainingJob
 
+logger = logging.getLogger(__name__)
 Task = TrainingJob.TaskType
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -68,6 +70,8 @@ def check_layout(path: Path, task_type: str) -> None:
             _check_yolo_yaml(path, task_type)
     except OSError as error:  # unreadable files or folders: say which, not where the root is
         raise DatasetError(_("The dataset cannot be read: %(error)s") % {"error": error.strerror}) from None
+    except UnicodeDecodeError:  # a label file that is not text
+        raise DatasetError(_("The dataset cannot be read: a label file is not text.")) from None
 
 
 def _check_image_folder(path: Path) -> None:
@@ -109,7 +113,7 @@ def _check_yolo_yaml(path: Path, task_type: str) -> None:
         raise DatasetError(_("data.yaml has no class names (names:)."))
     if "download" in data:
         raise DatasetError(_("data.yaml asks for a download; datasets must be local."))
-    base = Path(data.get("path") or path)
+    base = Path(str(data.get("path") or path))
     base = base if base.is_absolute() else (path / base).resolve()
     for split in ("train", "val"):
         if not data.get(split):
@@ -139,19 +143,39 @@ def _has_polygon_labels(images: Path) -> bool:
 
 
 def available() -> list[Dataset]:
-    """Datasets directly under DATASETS_ROOT, with the tasks each one fits."""
-    root = Path(settings.DATASETS_ROOT)
-    if not root.is_dir():
+    """Datasets directly under DATASETS_ROOT, with the tasks each one fits.
+
+    A link that leads out of the root is skipped with a log line, as the API
+    refuses a path outside it; so are names that are not UTF-8 and folders
+    that cannot be read.
+    """
+    root = Path(settings.DATASETS_ROOT).resolve()
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
         return []
     found = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for entry in entries:
+        try:
+            entry.name.encode()
+            folder = entry.resolve()
+            if not folder.is_dir():
+                continue
+        except (OSError, RuntimeError, UnicodeError):  # a link loop, an unreadable entry, a name that is not UTF-8
+            logger.warning("Dataset %r skipped: it cannot be read", entry.name)
+            continue
+        if not folder.is_relative_to(root):
+            logger.warning("Dataset %r skipped: it links outside DATASETS_ROOT, to %s", entry.name, folder)
+            continue
+        if any(dataset.path == folder for dataset in found):  # a link to a dataset listed already
+            continue
         tasks = set()
         for task_type in Task.values:
             try:
-                check_layout(folder.resolve(), task_type)
-            except (DatasetError, OSError):
+                check_layout(folder, task_type)
+            except DatasetError:
                 continue
             tasks.add(task_type)
         if tasks:
-            found.append(Dataset(path=folder.resolve(), task_types=frozenset(tasks)))
+            found.append(Dataset(path=folder, task_types=frozenset(tasks)))
     return found
