@@ -6,7 +6,7 @@ from rest_framework_simplejwt import views as simplejwt_views
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from platform_site.api_docs import ERROR_RESPONSES, ErrorSerializer
-from platform_site.throttling import AuthRateThrottle
+from platform_site.throttling import SIGN_IN_THROTTLES
 
 
 @extend_schema(
@@ -35,7 +35,7 @@ TOO_MANY_ATTEMPTS = OpenApiResponse(ErrorSerializer, description="Too many attem
     },
 )
 class TokenObtainView(simplejwt_views.TokenObtainPairView):
-    throttle_classes = [AuthRateThrottle]
+    throttle_classes = SIGN_IN_THROTTLES
 
 
 @extend_schema(
@@ -48,4 +48,4 @@ class TokenObtainView(simplejwt_views.TokenObtainPairView):
     },
 )
 class TokenRefreshView(simplejwt_views.TokenRefreshView):
-    throttle_classes = [AuthRateThrottle]
+    throttle_classes = SIGN_IN_THROTTLES

@@ -76,7 +76,7 @@ if env_str("RAILWAY_PUBLIC_DOMAIN"):
     CSRF_TRUSTED_ORIGINS.append(f"https://{env_str('RAILWAY_PUBLIC_DOMAIN')}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "platform_site.apps.PlatformAdminConfig",  # django.contrib.admin, its sign-in rate limited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

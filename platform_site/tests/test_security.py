@@ -55,14 +55,19 @@ def test_the_login_page_is_rate_limited_and_shares_the_budget_with_tokens(client
     assert client.get(LOGIN_URL).status_code == 200  # showing the form is not an attempt
 
 
-def test_limits_are_per_client_address_and_a_forged_forwarded_for_does_not_reset_them(client, user):
+def test_limits_are_per_client_address_and_per_account_and_a_forged_forwarded_for_does_not_reset_them(client, user):
     body = {"username": "alice", "password": "wrong"}
     for _ in range(attempts_allowed()):
         client.post(TOKEN_URL, body, content_type="application/json")
     forged = client.post(TOKEN_URL, body, content_type="application/json", HTTP_X_FORWARDED_FOR="10.9.8.7")
     assert forged.status_code == 429
-    elsewhere = client.post(TOKEN_URL, body, content_type="application/json", REMOTE_ADDR="10.0.0.2")
-    assert elsewhere.status_code == 401
+    other_account = {"username": "bob", "password": "wrong"}
+    assert (
+        client.post(TOKEN_URL, other_account, content_type="application/json", REMOTE_ADDR="10.0.0.2").status_code
+        == 401
+    )
+    # The same account from another address: its own budget is spent too.
+    assert client.post(TOKEN_URL, body, content_type="application/json", REMOTE_ADDR="10.0.0.3").status_code == 429
 
 
 @pytest.mark.parametrize("url", ["/api/v1/projects/1/experiments", LOGIN_URL, TOKEN_URL])
