@@ -2,8 +2,9 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 ErrorSerializer = inline_serializer(
     name="Error",
@@ -50,7 +51,19 @@ def document_paths_without_trailing_slash(endpoints, **kwargs):
     return [(path.rstrip("/"), regex, method, callback) for path, regex, method, callback in endpoints]
 
 
-class SwaggerUIView(SpectacularSwaggerSplitView):
+class JSONErrorsMixin:
+    """An error under /api/ has the API's one JSON shape, on the views that answer YAML or HTML too."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
+
+class SchemaView(JSONErrorsMixin, SpectacularAPIView):
+    pass
+
+
+class SwaggerUIView(JSONErrorsMixin, SpectacularSwaggerSplitView):
     """Swagger UI with no inline script or style: our Content-Security-Policy allows neither."""
 
     template_name = "api_docs.html"

@@ -7,6 +7,7 @@ the first problem.
 
 import sys
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -38,6 +39,21 @@ def _as_field_errors(data) -> dict[str, list[str]]:
     if isinstance(data, dict):
         return {field: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])] for field, msgs in data.items()}
     return {"non_field_errors": [str(m) for m in data]}
+
+
+def api_bad_request(request, exception=None):
+    """handler400 (Django's own: too many parameters, a body too large for a form, ...): JSON under /api/."""
+    if request.path.startswith("/api/"):
+        message = str(exception) if isinstance(exception, TooManyFieldsSent | RequestDataTooBig) else "Bad request."
+        return JsonResponse({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def api_permission_denied(request, exception=None):
+    """handler403: JSON under /api/, HTML elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+    return defaults.permission_denied(request, exception)
 
 
 def api_not_found(request, exception=None):

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django's own ASGI handler, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django's ASGI handler (behind the body size limit), WebSockets through Channels."""
 
 import os
 
@@ -8,14 +8,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_site.settings")
 django_asgi_app = get_asgi_application()  # loads the apps, which the imports below need
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from experiments.consumers import BrowserOriginValidator, JWTAuthMiddleware  # noqa: E402
 from experiments.routing import websocket_urlpatterns  # noqa: E402
+from platform_site.middleware import RequestBodyLimit  # noqa: E402
 
+
+class NoSuchRoute(AsyncWebsocketConsumer):
+    """Any other WebSocket path: refused (a 403 handshake), as a missing page is, not a router error."""
+
+    async def connect(self):
+        await self.close()
+
+
+websocket_routes = URLRouter([*websocket_urlpatterns, re_path(r"", NoSuchRoute.as_asgi())])
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": BrowserOriginValidator(AuthMiddlewareStack(JWTAuthMiddleware(URLRouter(websocket_urlpatterns)))),
+        "http": RequestBodyLimit(django_asgi_app),
+        "websocket": BrowserOriginValidator(AuthMiddlewareStack(JWTAuthMiddleware(websocket_routes))),
     }
 )

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from experiments.api.views import ExperimentViewSet
@@ -26,7 +25,7 @@ router.register(r"projects/(?P<project_pk>[^/]+)/experiments", ExperimentViewSet
 api_v1 = [
     re_path(r"^auth/token/?$", api_views.TokenObtainView.as_view(), name="token_obtain_pair"),
     re_path(r"^auth/token/refresh/?$", api_views.TokenRefreshView.as_view(), name="token_refresh"),
-    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^schema/?$", api_docs.SchemaView.as_view(), name="schema"),
     re_path(r"^me/?$", api_views.me, name="me"),
     *router.urls,
 ]
@@ -43,5 +42,7 @@ urlpatterns = [
     path("", include("experiments.urls")),
 ]
 
+handler400 = "platform_site.api_errors.api_bad_request"
+handler403 = "platform_site.api_errors.api_permission_denied"
 handler404 = "platform_site.api_errors.api_not_found"
 handler500 = "platform_site.api_errors.api_server_error"
