@@ -112,11 +112,10 @@ def _descending_keys(rows) -> tuple[str, str] | None:
 
 
 class HeaderPagination(PageNumberPagination):
-    """DRF's page-number pagination with `per_page`, the count and links in headers, and the list as the body."""
+    """DRF's page-number pagination, with the list as the body and the count and links in headers.
 
-    page_size = DEFAULT_PER_PAGE
-    page_size_query_param = "per_page"
-    max_page_size = MAX_PER_PAGE
+    `page` and `per_page` are read by page_params(), as the HTML pages read them.
+    """
 
     def paginate_queryset(self, queryset, request, view=None, count: int | None = None) -> list:
         """One page of `queryset`; pass `count` when the total is known without counting the rows."""
