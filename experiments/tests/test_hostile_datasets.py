@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from experiments.tests.processes import Process, environment, free_port, wait_for
-from platform_site.tests.test_hostile_clients import HTTPS, body_of, head, raw_exchange, status_of
+from platform_site.tests.test_hostile_clients import body_of, post_json, status_of
 from platform_site.tests.test_security import PRODUCTION, answers_with, collected_static  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -106,11 +106,7 @@ def test_the_production_server_reads_the_same_root_without_a_500(tmp_path, setti
         for name in bad_names(hostile_root):
             fields = {"framework": "ultralytics", "model_name": "yolo11n-seg", "task_type": "instance_segmentation",
                       "dataset_path": name, "epochs": 1, "batch_size": 2, "learning_rate": 0.01}  # fmt: skip
-            body = json.dumps(fields).encode()
-            headers = {**HTTPS, **auth, "Content-Type": "application/json", "Content-Length": len(body)}
-            answer = raw_exchange(
-                port, head("POST", f"/api/v1/projects/{project.id}/experiments", port, headers) + body
-            )
+            answer = post_json(port, f"/api/v1/projects/{project.id}/experiments", fields, headers=auth)
             assert status_of(answer) in (201, 400), (name, answer[:300])
             assert "dataset_path" in body_of(answer) or status_of(answer) == 201, (name, body_of(answer))
     finally:

@@ -92,6 +92,18 @@ def head(method: str, path: str, port: int, headers: dict) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def post_json(port: int, path: str, data, source: str = "127.0.0.1", headers: dict | None = None) -> bytes:
+    body = json.dumps(data).encode()
+    headers = {**HTTPS, "Content-Type": "application/json", "Content-Length": len(body), **(headers or {})}
+    return raw_exchange(port, head("POST", path, port, headers) + body, source=source)
+
+
+def is_api_error(answer: bytes) -> bool:
+    """The API's one error shape: a JSON body {"detail": "..."}, sent as JSON."""
+    head_part = answer.split(b"\r\n\r\n")[0].lower()
+    return b"content-type: application/json" in head_part and isinstance(json.loads(body_of(answer))["detail"], str)
+
+
 def every_route() -> list[tuple[str, object]]:
     """(an example path, the view) for every route of the URL conf; ids and names filled with 1."""
     found = []
@@ -131,9 +143,7 @@ def sign_in(port: int, path: str, username: str, source: str = "127.0.0.1") -> i
     """One wrong-password attempt at a sign-in entry point, from `source`; returns the status."""
     if path.startswith("/api/"):
         data = {"refresh": "not-a-token"} if path.endswith("refresh") else {"username": username, "password": "wrong"}
-        body = json.dumps(data).encode()
-        headers = {**HTTPS, "Content-Type": "application/json", "Content-Length": len(body)}
-        return status_of(raw_exchange(port, head("POST", path, port, headers) + body, source=source))
+        return status_of(post_json(port, path, data, source=source))
     # A form: fetch it first for the CSRF cookie and token, as a browser does.
     page = raw_exchange(port, head("GET", path, port, {**HTTPS, "Connection": "close"}), source=source)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
@@ -174,7 +184,7 @@ def test_a_declared_large_body_sent_slowly_is_refused_at_once_on_every_route(ser
         seconds.append(time.monotonic() - started)
         assert seconds[-1] < 5, path  # answered without waiting for the 50 MB
         if path.startswith("/api/"):
-            assert "too large" in json.loads(body_of(answer))["detail"], path
+            assert is_api_error(answer) and "too large" in body_of(answer), path
     print(f"413 on {len(seconds)} routes, slowest answer {max(seconds):.2f} s (body parts sent 0.1 s apart)")
 
 
@@ -189,9 +199,7 @@ def test_a_chunked_body_is_cut_off_at_the_limit(server, path):
 
 def test_a_body_within_the_limit_still_arrives(server):
     _, port = server
-    body = json.dumps({"username": "alice", "password": "right-password-1234"}).encode()
-    headers = {**HTTPS, "Content-Type": "application/json", "Content-Length": len(body)}
-    answer = raw_exchange(port, head("POST", "/api/v1/auth/token", port, headers) + body)
+    answer = post_json(port, "/api/v1/auth/token", {"username": "alice", "password": "right-password-1234"})
     assert status_of(answer) == 200 and "access" in json.loads(body_of(answer))
 
 
@@ -231,17 +239,7 @@ ERROR_PROBES = {
 
 def test_every_api_error_has_the_one_json_shape(server):
     _, port = server
-    token_body = json.dumps({"username": "alice", "password": "right-password-1234"}).encode()
-    token_answer = raw_exchange(
-        port,
-        head(
-            "POST",
-            "/api/v1/auth/token",
-            port,
-            {**HTTPS, "Content-Type": "application/json", "Content-Length": len(token_body)},
-        )
-        + token_body,
-    )
+    token_answer = post_json(port, "/api/v1/auth/token", {"username": "alice", "password": "right-password-1234"})
     token = json.loads(body_of(token_answer))["access"]
     seen = {}
     for path in api_routes():
@@ -256,18 +254,9 @@ def test_every_api_error_has_the_one_json_shape(server):
                 status = status_of(answer)
                 assert status != 500 and status != 0, (method, target[:80], answer[:300])
                 if status >= 400:
-                    assert answer.split(b"\r\n\r\n")[0].lower().count(b"content-type: application/json") == 1, (
-                        method,
-                        target[:80],
-                        answer[:300],
-                    )
-                    assert isinstance(json.loads(body_of(answer))["detail"], str), (method, target[:80])
+                    assert is_api_error(answer), (method, target[:80], answer[:300])
                     seen.setdefault(status, target)
     for _ in range(3):  # the token request above was one of the 3 sign-in attempts a minute
-        answer = raw_exchange(
-            port,
-            head("POST", "/api/v1/auth/token", port, {**HTTPS, "Content-Type": "application/json", "Content-Length": 2})
-            + b"{}",
-        )
-    assert status_of(answer) == 429 and isinstance(json.loads(body_of(answer))["detail"], str)
+        answer = post_json(port, "/api/v1/auth/token", {})
+    assert status_of(answer) == 429 and is_api_error(answer)
     assert {400, 401, 404, 405, 406, 413, 415} <= set(seen), seen
