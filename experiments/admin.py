@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from experiments import services
 from experiments.models import TrainingJob, TrainingMetric
+from experiments.selectors import status_counts
 from experiments.templatetags.experiments_tags import badge_context, percent, status_badge
 from projects import admin as projects_admin
 from projects.models import Project
@@ -120,7 +121,7 @@ class ProjectAdmin(projects_admin.ProjectAdmin):
 
     @admin.display(description=_("experiments by status"))
     def experiment_counts(self, project):
-        counts = [(s, n) for s, n in project.status_count_rows.all().by_status().items() if n]
+        counts = [(s, n) for s, n in status_counts(project).items() if n]
         return format_html_join(
             " ",
             '<span class="badge badge-{}">{} {}</span>',
@@ -132,4 +133,4 @@ class ProjectAdmin(projects_admin.ProjectAdmin):
         if project.pk is None:
             return "-"
         url = reverse("admin:experiments_trainingjob_changelist") + f"?project__id__exact={project.pk}"
-        return format_html('<a href="{}">{}</a>', url, sum(project.status_count_rows.all().by_status().values()))
+        return format_html('<a href="{}">{}</a>', url, sum(status_counts(project).values()))

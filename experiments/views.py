@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from experiments import catalog, services
 from experiments.forms import NewExperimentForm
 from experiments.models import TrainingJob
-from experiments.selectors import experiment_list, get_owned_experiment_or_404
+from experiments.selectors import experiment_list, get_owned_experiment_or_404, status_counts
 from platform_site.pagination import InvalidPageParameter, Paginator, page_params
 from projects.models import Project, get_owned_project_or_404
 
@@ -16,7 +16,7 @@ from projects.models import Project, get_owned_project_or_404
 @require_safe
 def dashboard(request):
     projects = Project.objects.owned_by(request.user).newest_first().prefetch_related("status_count_rows")
-    cards = [(project, project.status_count_rows.all().by_status()) for project in projects]
+    cards = [(project, status_counts(project)) for project in projects]
     return render(request, "projects/dashboard.html", {"cards": cards})
 
 
