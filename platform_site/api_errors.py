@@ -17,6 +17,8 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler
 
+from platform_site.database import drop_idle_connections
+
 
 def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
@@ -84,6 +86,7 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 def api_server_error(request):
     """handler500. A lost database connection is a 503 the client can retry, not a server error."""
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        drop_idle_connections()
         message = _("The database is unavailable. Please try again in a few seconds.")
         return error_response(request, status.HTTP_503_SERVICE_UNAVAILABLE, message, DATABASE_RETRY_AFTER_SECONDS)
     if request.path.startswith("/api/"):

@@ -48,6 +48,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -156,11 +166,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "pool": {
                 "min_size": env_int("DB_POOL_MIN_SIZE", 5),
                 "max_size": env_int("DB_POOL_MAX_SIZE", 15),
-                # How long a request waits for a connection before answering 503.
-                "timeout": env_int("DB_POOL_TIMEOUT", 2),
-                # After an outage the pool retries with a growing backoff (1, 2, 4, 8 s...); giving up after
-                # 2 s makes the next request try again at once, so it reconnects within seconds of a restart.
-                "reconnect_timeout": 2,
+                # How long a request waits for a connection before answering 503. While the database is
+                # down no connection comes, so this is also how long each 503 takes.
+                "timeout": env_float("DB_POOL_TIMEOUT", 1),
+                # The pool retries a failed connection with a backoff (1, 2, 4 s...) and starts no other
+                # meanwhile. Giving up after 0.2 s lets the next request try again at once, so the first
+                # request after the database is back gets a connection instead of waiting out a backoff.
+                "reconnect_timeout": 0.2,
             },
         }
     )
