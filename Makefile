@@ -30,6 +30,6 @@ format: install
 
 # After changing user-facing strings: extract, fill in Korean, compile.
 messages: install
-	DEBUG=1 $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=staticfiles --ignore=datasets --ignore=runs --no-obsolete
+	DEBUG=1 $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=staticfiles --ignore=dataset_folders --ignore=dataset_cache --ignore=media --ignore=runs --no-obsolete
 	$(PY) scripts/ko_translations.py
 	DEBUG=1 $(PY) manage.py compilemessages -l ko --ignore=.venv

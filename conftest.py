@@ -21,6 +21,13 @@ def fast_and_static(settings):
 
 
 @pytest.fixture(autouse=True)
+def private_files(settings, tmp_path):
+    """Uploaded archives and unpacked dataset versions go to the test's own folder, never the checkout's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATASET_CACHE_DIR = tmp_path / "dataset_cache"
+
+
+@pytest.fixture(autouse=True)
 def no_sign_in_attempts_yet(django_db_setup, django_db_blocker):
     """Every test starts with no counted sign-in attempts.
 
@@ -119,3 +126,13 @@ def browser_page(browser, base_url: str, timeout_ms: int):
     yield page
     context.close()
     assert violations == [], "the page broke its Content-Security-Policy"
+
+
+@pytest.fixture
+def demo_versions(datasets_root, demo, settings, tmp_path):
+    """The demo datasets as the demo owner's checked dataset versions, by name."""
+    from datasets.checks import check_version
+    from datasets.services import register_folder
+
+    names = ("shapes-cls", "shapes-det", "shapes-seg")
+    return {name: check_version(register_folder(owner=demo["owner"], name=name, path=name).id) for name in names}

@@ -1,64 +1,21 @@
-"""Datasets live under settings.DATASETS_ROOT; this module finds and checks them.
+"""Folders under settings.DATASETS_ROOT named by path (dataset_path); this module finds and checks them.
 
 Layouts:
 - image classification: an ImageFolder with train/ and val/, one folder per class;
 - detection and segmentation: a YOLO data.yaml naming train and val image folders.
 """
 
-import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from datasets.folders import DatasetError, resolve  # noqa: F401 (services and the runner use them from here)
 from experiments.models import TrainingJob
 
-logger = logging.getLogger(__name__)
 Task = TrainingJob.TaskType
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-
-
-class DatasetError(ValueError):
-    """A dataset that cannot be used, with a one-line reason a user can act on."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    path: Path  # the folder
-    task_types: frozenset[str]
-
-    @property
-    def name(self) -> str:
-        return self.path.relative_to(Path(settings.DATASETS_ROOT).resolve()).as_posix()
-
-    @property
-    def data_yaml(self) -> Path:
-        return self.path / "data.yaml"
-
-
-def resolve(raw: str) -> Path:
-    """The dataset folder a user named, relative to DATASETS_ROOT or absolute inside it."""
-    root = Path(settings.DATASETS_ROOT).resolve()
-    raw = (raw or "").strip()
-    if not raw:
-        raise DatasetError(_("Name a dataset under the datasets root."))
-    if "\x00" in raw:
-        raise DatasetError(_("The dataset path is not a valid path."))
-    path = Path(raw)
-    try:
-        path = (path if path.is_absolute() else root / path).resolve()
-        if path != root and not path.is_relative_to(root):
-            raise DatasetError(_("The dataset must be inside the datasets root (%(root)s).") % {"root": root})
-        if path.is_file() and path.name in ("data.yaml", "data.yml"):
-            path = path.parent
-        exists = path.is_dir()
-    except (OSError, RuntimeError):  # a name too long for the file system, a symlink loop, ...
-        raise DatasetError(_("The dataset path is not a valid path.")) from None
-    if not exists:
-        raise DatasetError(_("There is no dataset at %(path)s.") % {"path": raw})
-    return path
 
 
 def check_layout(path: Path, task_type: str) -> None:
@@ -140,42 +97,3 @@ def _has_polygon_labels(images: Path) -> bool:
             if len(line.split()) > 5:
                 return True
     return False
-
-
-def available() -> list[Dataset]:
-    """Datasets directly under DATASETS_ROOT, with the tasks each one fits.
-
-    A link that leads out of the root is skipped with a log line, as the API
-    refuses a path outside it; so are names that are not UTF-8 and folders
-    that cannot be read.
-    """
-    root = Path(settings.DATASETS_ROOT).resolve()
-    try:
-        entries = sorted(root.iterdir())
-    except OSError:
-        return []
-    found = []
-    for entry in entries:
-        try:
-            entry.name.encode()
-            folder = entry.resolve()
-            if not folder.is_dir():
-                continue
-        except (OSError, RuntimeError, UnicodeError):  # a link loop, an unreadable entry, a name that is not UTF-8
-            logger.warning("Dataset %r skipped: it cannot be read", entry.name)
-            continue
-        if not folder.is_relative_to(root):
-            logger.warning("Dataset %r skipped: it links outside DATASETS_ROOT, to %s", entry.name, folder)
-            continue
-        if any(dataset.path == folder for dataset in found):  # a link to a dataset listed already
-            continue
-        tasks = set()
-        for task_type in Task.values:
-            try:
-                check_layout(folder, task_type)
-            except DatasetError:
-                continue
-            tasks.add(task_type)
-        if tasks:
-            found.append(Dataset(path=folder, task_types=frozenset(tasks)))
-    return found

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from experiments import datasets
+from datasets.models import DatasetVersion
 from experiments.models import TrainingJob
 
 
@@ -11,16 +11,16 @@ class NewExperimentForm(forms.Form):
     framework = forms.ChoiceField(label=_("Framework"), choices=TrainingJob.Framework.choices)
     model_name = forms.CharField(label=_("Model"), max_length=200)
     task_type = forms.ChoiceField(label=_("Task"), choices=TrainingJob.TaskType.choices)
-    dataset_path = forms.CharField(label=_("Dataset"), max_length=500)
+    dataset = forms.ChoiceField(label=_("Dataset"))
     epochs = forms.IntegerField(label=_("Epochs"), initial=5)
     batch_size = forms.IntegerField(label=_("Batch size"), initial=16)
     learning_rate = forms.FloatField(label=_("Learning rate"), initial=0.001)
     image_size = forms.IntegerField(label=_("Image size (px)"), required=False, help_text=_("Optional."))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
-        available = datasets.available()
-        self.dataset_choices = [(d.name, sorted(d.task_types)) for d in available]
-        if available and not self.is_bound:
-            self.initial.setdefault("dataset_path", available[0].name)
+        # The owner's checked versions; the page shows those that fit the chosen task.
+        versions = DatasetVersion.objects.owned_by(owner).ready().order_by("dataset__name", "-number")
+        self.dataset_versions = list(versions)
+        self.fields["dataset"].choices = [(v.id, v.label) for v in self.dataset_versions]
         self.initial.setdefault("model_name", "resnet18")

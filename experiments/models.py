@@ -2,6 +2,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from datasets.models import TaskType
+
 
 class TrainingJobQuerySet(models.QuerySet):
     def for_project(self, project) -> "TrainingJobQuerySet":
@@ -41,10 +43,7 @@ class TrainingJob(models.Model):
         TIMM = "timm", "timm"
         ULTRALYTICS = "ultralytics", "Ultralytics"
 
-    class TaskType(models.TextChoices):
-        IMAGE_CLASSIFICATION = "image_classification", _("Image classification")
-        OBJECT_DETECTION = "object_detection", _("Object detection")
-        INSTANCE_SEGMENTATION = "instance_segmentation", _("Instance segmentation")
+    TaskType = TaskType  # the datasets app's: a dataset version fits the same tasks
 
     TASK_SHORT_NAMES = {
         TaskType.IMAGE_CLASSIFICATION: "classification",
@@ -63,7 +62,15 @@ class TrainingJob(models.Model):
     framework = models.CharField(_("framework"), max_length=20, choices=Framework.choices)
     task_type = models.CharField(_("task"), max_length=40, choices=TaskType.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    dataset_path = models.CharField(_("dataset path"), max_length=500)
+    # What it trains on: a checked dataset version, or (operators' scripts) a folder under DATASETS_ROOT.
+    dataset_version = models.ForeignKey(
+        "datasets.DatasetVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("dataset"),
+    )
+    dataset_path = models.CharField(_("dataset path"), max_length=500, blank=True)
     epochs = models.PositiveIntegerField(_("epochs"))
     batch_size = models.PositiveIntegerField(_("batch size"))
     learning_rate = models.FloatField(_("learning rate"))
@@ -114,6 +121,11 @@ class TrainingJob(models.Model):
     @property
     def task_short_name(self) -> str:
         return self.TASK_SHORT_NAMES.get(self.task_type, self.task_type)
+
+    @property
+    def dataset_label(self) -> str:
+        """What it trains on, for people: "shapes v2", or the folder's path."""
+        return self.dataset_version.label if self.dataset_version_id else self.dataset_path
 
     @property
     def is_terminal(self) -> bool:

@@ -10,11 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from datasets.models import DatasetVersion
 from experiments import catalog, datasets
 from experiments.lifecycle import CANCELLED_BY_USER, finish
 from experiments.live import job_state, record_event
 from experiments.models import TrainingJob
 from experiments.tasks import run_training
+from projects.models import parse_id
 
 Status = TrainingJob.Status
 
@@ -32,10 +34,12 @@ class ExperimentConflict(Exception):
 
 def validate_new_experiment(
     *,
+    owner,
     framework: str,
     model_name: str,
     task_type: str,
-    dataset_path: str,
+    dataset: int | str | None = None,
+    dataset_path: str = "",
     epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -66,13 +70,35 @@ def validate_new_experiment(
             errors[field] = _("Must be between %(low)d and %(high)d.") % {"low": low, "high": high}
     if not 0 < learning_rate <= MAX_LEARNING_RATE:
         errors["learning_rate"] = _("Must be greater than 0 and at most %(max)s.") % {"max": MAX_LEARNING_RATE}
-    try:
-        path = datasets.resolve(dataset_path)
-        if "task_type" not in errors:
-            datasets.check_layout(path, task_type)
-    except datasets.DatasetError as error:
-        errors["dataset_path"] = str(error)
+    if dataset not in (None, ""):
+        version = dataset_version_for(owner, dataset)
+        if version is None:
+            errors["dataset"] = _("You have no dataset version %(id)s.") % {"id": dataset}
+        elif not version.is_ready:
+            errors["dataset"] = _("%(dataset)s is not ready to train on: it is %(status)s.") % {
+                "dataset": version.label,
+                "status": version.get_status_display().lower(),
+            }
+        elif "task_type" not in errors and task_type not in version.task_types:
+            errors["dataset"] = _("%(dataset)s has no labels for %(task)s.") % {
+                "dataset": version.label,
+                "task": task_type,
+            }
+    elif dataset_path:
+        try:
+            path = datasets.resolve(dataset_path)
+            if "task_type" not in errors:
+                datasets.check_layout(path, task_type)
+        except datasets.DatasetError as error:
+            errors["dataset_path"] = str(error)
+    else:
+        errors["dataset"] = _("Choose a dataset version (dataset) or a folder under the datasets root (dataset_path).")
     return errors
+
+
+def dataset_version_for(owner, raw_id) -> DatasetVersion | None:
+    """One of the owner's dataset versions, by id; None when it is missing, someone else's or malformed."""
+    return DatasetVersion.objects.owned_by(owner).select_related("dataset").filter(pk=parse_id(raw_id)).first()
 
 
 def experiment_create(
@@ -81,7 +107,8 @@ def experiment_create(
     framework: str,
     model_name: str,
     task_type: str,
-    dataset_path: str,
+    dataset: int | str | None = None,
+    dataset_path: str = "",
     epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -89,9 +116,11 @@ def experiment_create(
 ) -> TrainingJob:
     """Validates and stores a pending experiment, and queues its training once committed."""
     errors = validate_new_experiment(
+        owner=project.owner,
         framework=framework,
         model_name=model_name,
         task_type=task_type,
+        dataset=dataset,
         dataset_path=dataset_path,
         epochs=epochs,
         batch_size=batch_size,
@@ -100,13 +129,15 @@ def experiment_create(
     )
     if errors:
         raise ValidationError({field: [message] for field, message in errors.items()})
+    version = dataset_version_for(project.owner, dataset) if dataset not in (None, "") else None
     with transaction.atomic():
         job = TrainingJob.objects.create(
             project=project,
             framework=framework,
             model_name=model_name,
             task_type=task_type,
-            dataset_path=str(datasets.resolve(dataset_path)),
+            dataset_version=version,
+            dataset_path="" if version else str(datasets.resolve(dataset_path)),
             epochs=epochs,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -133,3 +164,14 @@ def experiment_cancel(*, job: TrainingJob) -> TrainingJob:
             job.save(update_fields=["cancel_requested_at", "updated_at"])
             record_event(job, "cancel_requested", job_state(job))
     return job
+
+
+def project_delete(*, project) -> None:
+    """Deletes a project and its experiments, unless some are pending or running (cancel those first)."""
+    active = project.jobs.filter(status__in=[Status.PENDING, Status.RUNNING]).count()
+    if active:
+        raise ExperimentConflict(
+            _("%(count)d experiments of this project are pending or running; cancel them before deleting it.")
+            % {"count": active}
+        )
+    project.delete()

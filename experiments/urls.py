@@ -8,6 +8,7 @@ EXPERIMENT = PROJECT + r"/experiments/(?P<experiment_id>[^/]+)"
 urlpatterns = [
     re_path(r"^dashboard/?$", views.dashboard, name="dashboard"),
     re_path(PROJECT + r"/?$", views.project_detail, name="project_detail"),
+    re_path(PROJECT + r"/delete/?$", views.project_delete, name="project_delete"),
     re_path(PROJECT + r"/section/?$", views.project_section, name="project_section"),
     re_path(PROJECT + r"/experiments/new/?$", views.experiment_new, name="experiment_new"),
     re_path(EXPERIMENT + r"/?$", views.experiment_detail, name="experiment_detail"),

@@ -9,15 +9,35 @@ from experiments.forms import NewExperimentForm
 from experiments.models import TrainingJob
 from experiments.selectors import experiment_list, get_owned_experiment_or_404, status_counts
 from platform_site.pagination import InvalidPageParameter, Paginator, page_params
+from projects.forms import ProjectForm
 from projects.models import Project, get_owned_project_or_404
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def dashboard(request):
+    """The user's projects, and the form that creates one."""
+    form = ProjectForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        project = form.save(commit=False)
+        project.owner = request.user
+        project.save()
+        return redirect("project_detail", project.id)
     projects = Project.objects.owned_by(request.user).newest_first().prefetch_related("status_count_rows")
     cards = [(project, status_counts(project)) for project in projects]
-    return render(request, "projects/dashboard.html", {"cards": cards})
+    context = {"cards": cards, "form": form}
+    return render(request, "projects/dashboard.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def project_delete(request, project_id):
+    project = get_owned_project_or_404(request.user, project_id)
+    try:
+        services.project_delete(project=project)
+    except services.ExperimentConflict as error:
+        return render(request, "400.html", {"message": str(error)}, status=409)
+    return redirect("dashboard")
 
 
 @login_required
@@ -78,7 +98,7 @@ def _bad_request(request, param: str, message: str):
 @require_http_methods(["GET", "HEAD", "POST"])
 def experiment_new(request, project_id):
     project = get_owned_project_or_404(request.user, project_id)
-    form = NewExperimentForm(request.POST if request.method == "POST" else None)
+    form = NewExperimentForm(request.POST if request.method == "POST" else None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.experiment_create(project=project, **form.cleaned_data)

@@ -1,5 +1,6 @@
 import asyncio
 import io
+import re
 import time
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,13 +60,24 @@ class RequestBodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return error_response(request, 400, _("The Content-Length header is not a number."))
-        if length > settings.MAX_REQUEST_BODY_BYTES:
+        if length > body_limit(request.path):
             return body_too_large(request, length)
         return self.get_response(request)
 
 
+# Where dataset archives are uploaded: the API and the Datasets page.
+UPLOAD_PATHS = re.compile(r"^/(api/v1/datasets|datasets/upload)/?$")
+
+
+def body_limit(path: str) -> int:
+    """The largest body a request to `path` may send: MAX_DATASET_UPLOAD_BYTES for uploads."""
+    if UPLOAD_PATHS.match(path):
+        return settings.MAX_DATASET_UPLOAD_BYTES
+    return settings.MAX_REQUEST_BODY_BYTES
+
+
 def body_too_large(request, length: int | None):
-    limit = settings.MAX_REQUEST_BODY_BYTES
+    limit = body_limit(request.path)
     if length is None:
         message = _("The request body is too large (at most %(limit)d bytes).") % {"limit": limit}
     else:
@@ -95,7 +107,7 @@ class RequestBodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        limit = body_limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             return await _send_refusal(scope, receive, send, int(declared))

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "projects",
+    "datasets",
     "experiments",
 ]
 
@@ -223,10 +224,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the web service and the workers share (dataset archives): the local disk under MEDIA_ROOT,
+# or an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (web and workers on separate machines).
+# Never served as URLs: the app reads them for their owners.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media"))).resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if env_str("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION"),
+            "file_overwrite": False,
+        },
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -262,11 +280,16 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vision training platform API",
-    "DESCRIPTION": "Projects and their training experiments. Authenticate with a Bearer JWT.",
+    "DESCRIPTION": "Projects, datasets and training experiments. Authenticate with a Bearer JWT.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Experiments and dataset versions both have a "status": one enum each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ExperimentStatusEnum": "experiments.models.TrainingJob.Status",
+        "DatasetVersionStatusEnum": "datasets.models.DatasetVersion.Status",
+    },
     "PREPROCESSING_HOOKS": ["platform_site.api_docs.document_paths_without_trailing_slash"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -310,8 +333,17 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 
 # Training: the database is the queue (django-tasks with django-tasks-db).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-DATASETS_ROOT = Path(env_str("DATASETS_ROOT", str(BASE_DIR / "datasets"))).resolve()
+DATASETS_ROOT = Path(env_str("DATASETS_ROOT", str(BASE_DIR / "dataset_folders"))).resolve()
 RUNS_DIR = Path(env_str("RUNS_DIR", str(BASE_DIR / "runs"))).resolve()
+
+# Uploaded datasets. The web process keeps archives in the default storage; each worker
+# unpacks the versions it needs into DATASET_CACHE_DIR, one folder per content SHA-256.
+DATASET_CACHE_DIR = Path(env_str("DATASET_CACHE_DIR", str(BASE_DIR / "dataset_cache"))).resolve()
+MAX_DATASET_UPLOAD_BYTES = env_int("MAX_DATASET_UPLOAD_BYTES", 4 * 1024**3)
+MAX_DATASET_EXTRACTED_BYTES = env_int("MAX_DATASET_EXTRACTED_BYTES", 20 * 1024**3)
+MAX_DATASET_COMPRESSION_RATIO = env_int("MAX_DATASET_COMPRESSION_RATIO", 100)
+MAX_DATASET_FILES = env_int("MAX_DATASET_FILES", 500_000)
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 # A running job whose worker has not been heard from for this long is failed as "Worker lost".
 WORKER_TIMEOUT_SECONDS = env_int("WORKER_TIMEOUT_SECONDS", 60)
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5)

@@ -4,10 +4,10 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from rest_framework.routers import SimpleRouter
 
-from experiments.api.views import ExperimentViewSet
+from datasets.api.views import DatasetVersionViewSet, DatasetViewSet
+from experiments.api.views import ExperimentViewSet, ProjectViewSet
 from platform_site import api_docs, api_views
 from platform_site.throttling import RateLimitedLoginView
-from projects.api.views import ProjectViewSet
 
 
 # "/?": every API path works with and without a trailing slash, without a
@@ -21,6 +21,8 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register(r"projects/(?P<project_pk>[^/]+)/experiments", ExperimentViewSet, basename="experiment")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("dataset-versions", DatasetVersionViewSet, basename="dataset-version")
 
 api_v1 = [
     re_path(r"^auth/token/?$", api_views.TokenObtainView.as_view(), name="token_obtain_pair"),
@@ -39,6 +41,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("datasets.urls")),
     path("", include("experiments.urls")),
 ]
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from experiments.models import TrainingJob, TrainingMetric
+from platform_site.serializer_fields import TextField
 
 # The fields of an experiment in the list: the columns of training_jobs in docs/api.md.
 LIST_FIELDS = [
@@ -45,12 +46,15 @@ class MetricSerializer(serializers.ModelSerializer):
 class ExperimentDetailSerializer(ExperimentSerializer):
     """One experiment: the list's fields, its progress and its per-epoch metrics."""
 
+    dataset = serializers.IntegerField(
+        source="dataset_version_id", read_only=True, allow_null=True, help_text="The dataset version it trains on."
+    )
     progress = serializers.FloatField(read_only=True, help_text="Fraction of epochs done, 0 to 1.")
     cancel_requested = serializers.SerializerMethodField()
     metrics = MetricSerializer(many=True, read_only=True)
 
     class Meta(ExperimentSerializer.Meta):
-        fields = [*LIST_FIELDS, "image_size", "current_epoch", "progress", "cancel_requested", "metrics"]
+        fields = [*LIST_FIELDS, "dataset", "image_size", "current_epoch", "progress", "cancel_requested", "metrics"]
         read_only_fields = fields
 
     def get_cancel_requested(self, job) -> bool:
@@ -60,10 +64,15 @@ class ExperimentDetailSerializer(ExperimentSerializer):
 class ExperimentCreateSerializer(serializers.Serializer):
     """Types only; what the values must be is checked by services.validate_new_experiment."""
 
-    framework = serializers.CharField()
-    model_name = serializers.CharField(max_length=200)
-    task_type = serializers.CharField()
-    dataset_path = serializers.CharField(max_length=500)
+    framework = TextField()
+    model_name = TextField(max_length=200)
+    task_type = TextField()
+    dataset = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A ready dataset version's id (or dataset_path)."
+    )
+    dataset_path = TextField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="A folder under DATASETS_ROOT."
+    )
     epochs = serializers.IntegerField()
     batch_size = serializers.IntegerField()
     learning_rate = serializers.FloatField()

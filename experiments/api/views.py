@@ -10,7 +10,8 @@ from experiments.api.serializers import ExperimentCreateSerializer, ExperimentDe
 from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
 from experiments.selectors import experiment_list, get_owned_experiment_or_404
-from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_PK, ErrorSerializer
+from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_ID, PROJECT_PK, ErrorSerializer
+from projects.api.views import ProjectViewSet as BaseProjectViewSet
 from projects.models import get_owned_project_or_404
 
 
@@ -96,3 +97,22 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except services.ExperimentConflict as error:
             raise Conflict(str(error)) from None
         return Response(ExperimentDetailSerializer(job).data)
+
+
+@extend_schema_view(
+    destroy=extend_schema(
+        summary="Delete a project and its experiments",
+        parameters=[PROJECT_ID],
+        responses={
+            204: None,
+            409: OpenApiResponse(ErrorSerializer, description="Some of its experiments are pending or running"),
+            **ERROR_RESPONSES,
+        },
+    ),
+)
+class ProjectViewSet(mixins.DestroyModelMixin, BaseProjectViewSet):
+    def perform_destroy(self, project):
+        try:
+            services.project_delete(project=project)
+        except services.ExperimentConflict as error:
+            raise Conflict(str(error)) from None

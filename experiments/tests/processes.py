@@ -32,6 +32,8 @@ def environment(**overrides) -> dict[str, str]:
         DATABASE_URL=database_url(),
         DATASETS_ROOT=str(settings.DATASETS_ROOT),
         RUNS_DIR=str(settings.RUNS_DIR),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        DATASET_CACHE_DIR=str(settings.DATASET_CACHE_DIR),
         WORKER_HEARTBEAT_SECONDS="1",
         PYTHONUNBUFFERED="1",
         # Tests sign in over and over from 127.0.0.1; test_security checks the real limit.

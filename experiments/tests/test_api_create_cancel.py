@@ -52,7 +52,7 @@ def test_it_creates_a_pending_experiment_and_queues_it_after_commit(
         ({"dataset_path": "../../etc"}, "dataset_path", "inside the datasets root"),
         ({"dataset_path": "/etc"}, "dataset_path", "inside the datasets root"),
         ({"dataset_path": "missing"}, "dataset_path", "no dataset"),
-        ({"dataset_path": ""}, "dataset_path", ""),
+        ({"dataset_path": ""}, "dataset", "Choose a dataset version"),
         ({"dataset_path": "shapes-det"}, "dataset_path", "no train split"),
         ({"framework": "ultralytics", "model_name": "yolo11n", "task_type": "object_detection",
           "dataset_path": "shapes-cls"}, "dataset_path", "data.yaml"),
@@ -95,9 +95,7 @@ def test_a_symlink_out_of_the_datasets_root_is_refused(owner_api, datasets_root,
 def test_missing_fields_are_named(owner_api, datasets_root):
     response = owner_api.post(URL, {"framework": "timm"}, format="json")
     assert response.status_code == 400
-    assert {"model_name", "task_type", "dataset_path", "epochs", "batch_size", "learning_rate"} <= set(
-        response.json()["errors"]
-    )
+    assert {"model_name", "task_type", "epochs", "batch_size", "learning_rate"} <= set(response.json()["errors"])
 
 
 def test_someone_elses_project_cannot_get_experiments(other_api, anon_api, datasets_root):

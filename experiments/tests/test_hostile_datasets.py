@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from datasets.checks import check_version
 from experiments.tests.processes import Process, environment, free_port, wait_for
 from platform_site.tests.test_hostile_clients import body_of, post_json, status_of
 from platform_site.tests.test_security import PRODUCTION, answers_with, collected_static  # noqa: F401 (a fixture)
@@ -59,16 +60,21 @@ def bad_names(root) -> list[str]:
     return sorted({os.fsdecode(entry.name) for entry in os.scandir(root)} - {"shapes-cls", "shapes-det", "shapes-seg"})
 
 
-def test_the_new_experiment_page_lists_what_it_can_read_and_skips_the_rest(client, demo, hostile_root):
-    client.force_login(demo["owner"])
-    response = client.get(NEW_PAGE, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200
-    html = response.content.decode()
-    for good in ("shapes-cls", "shapes-det", "shapes-seg"):
-        assert f'value="{good}"' in html
-    for skipped in ("outside-link", "loop", "dangling", "data-yaml-folder"):
-        assert f'value="{skipped}"' not in html
-    assert html.count('<option value="shapes-cls">') == 1  # inner-link leads to it: listed once
+def test_every_entry_is_registered_or_refused_by_name_and_its_check_never_raises(owner_api, demo, hostile_root):
+    for name in bad_names(hostile_root) + ["shapes-cls"]:
+        response = owner_api.post(
+            "/api/v1/datasets", json.dumps({"name": "n", "path": name}), content_type="application/json"
+        )
+        assert response.status_code in (201, 400), (name, response.status_code)
+        if response.status_code == 400:
+            assert list(response.json()["errors"]) == ["path"], (name, response.json())
+            continue
+        version = check_version(response.json()["id"])
+        assert version.status in ("ready", "invalid"), name
+        assert name != "shapes-cls" or version.status == "ready", version.findings
+        if name == "fifo-labels":
+            assert version.status == "invalid"
+            assert "labels/val/" in version.findings[0]["problem"] and "pipe" in version.findings[0]["problem"]
 
 
 @pytest.mark.parametrize("task", TASKS)

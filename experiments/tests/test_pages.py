@@ -42,29 +42,30 @@ def test_the_project_page_has_the_new_experiment_button(owner_client):
     assert 'data-live-project="1"' in html
 
 
-def test_the_form_starts_a_pending_experiment(owner_client):
+def test_the_form_starts_a_pending_experiment(owner_client, demo_versions):
     form = owner_client.get("/projects/1/experiments/new").content.decode()
-    assert 'value="shapes-cls"' in form and "yolo11n-seg" in form
+    detection = demo_versions["shapes-det"]
+    assert f'value="{detection.id}" data-tasks="object_detection">shapes-det v1' in form and "yolo11n-seg" in form
     response = owner_client.post(
         "/projects/1/experiments/new",
         {"framework": "ultralytics", "model_name": "yolo11n", "task_type": "object_detection",
-         "dataset_path": "shapes-det", "epochs": 3, "batch_size": 4, "learning_rate": 0.01, "image_size": ""},
+         "dataset": detection.id, "epochs": 3, "batch_size": 4, "learning_rate": 0.01, "image_size": ""},
     )  # fmt: skip
     assert response.status_code == 302 and response["Location"] == "/projects/1"
     job = TrainingJob.objects.get(model_name="yolo11n", status="pending")
-    assert (job.epochs, job.image_size) == (3, None)
+    assert (job.epochs, job.image_size, job.dataset_version) == (3, None, detection)
 
 
-def test_the_form_shows_errors_beside_their_fields(owner_client):
+def test_the_form_shows_errors_beside_their_fields(owner_client, demo_versions):
     response = owner_client.post(
         "/projects/1/experiments/new",
         {"framework": "timm", "model_name": "resnet18", "task_type": "image_classification",
-         "dataset_path": "../secrets", "epochs": 0, "batch_size": 4, "learning_rate": 0.01},
+         "dataset": demo_versions["shapes-det"].id, "epochs": 0, "batch_size": 4, "learning_rate": 0.01},
         HTTP_ACCEPT_LANGUAGE="en",
     )  # fmt: skip
     html = response.content.decode()
     assert response.status_code == 400
-    assert 'id="id_dataset_path-error"' in html and "inside the datasets root" in html
+    assert 'id="id_dataset-error"' in html and "no labels for image_classification" in html
     assert 'id="id_epochs-error"' in html and "between 1 and 1000" in html
     assert not TrainingJob.objects.filter(status="pending").exists()
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
+from datasets import checks as dataset_checks
+from datasets.archives import ArchiveError
 from experiments import datasets, lifecycle
 from experiments.models import TrainingJob
 from experiments.training.types import Result, TrainingCancelled, TrainingError
@@ -94,7 +96,7 @@ def _run(job_id: int, *, worker_id: str) -> str:
     monitor = Monitor(job)
     monitor.start()
     try:
-        logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_path)
+        logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_label)
         result = _train(job, run_dir, JobReporter(job, monitor))
         lifecycle.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
         return "completed"
@@ -112,10 +114,13 @@ def _run(job_id: int, *, worker_id: str) -> str:
 
 
 def _train(job: TrainingJob, run_dir: Path, reporter: JobReporter) -> Result:
-    dataset = Path(job.dataset_path)
     try:
-        datasets.check_layout(dataset, job.task_type)
-    except (datasets.DatasetError, OSError) as error:
+        if job.dataset_version_id:
+            dataset = dataset_checks.local_copy(job.dataset_version)  # checked when it was made ready
+        else:
+            dataset = Path(job.dataset_path)
+            datasets.check_layout(dataset, job.task_type)
+    except (datasets.DatasetError, ArchiveError, OSError) as error:
         raise TrainingError(str(error)) from error
     if job.framework == TrainingJob.Framework.TIMM:
         from experiments.training import timm_trainer

@@ -26,6 +26,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from datasets.models import Dataset, DatasetVersion
 from experiments.models import TrainingJob
 from experiments.routing import websocket_urlpatterns
 from projects.models import Project
@@ -47,8 +48,13 @@ ROUTES = {
     "token_refresh": (PUBLIC, {"POST": 400, "OPTIONS": 200}),
     "schema": (PUBLIC, {"GET": 200, "OPTIONS": 200}),
     "me": (USER, {"GET": 200, "OPTIONS": 200}),
-    "project-list": (USER, {"GET": 200, "OPTIONS": 200}),
-    "project-detail": (OWNER, {"GET": 200, "OPTIONS": 200}),
+    "project-list": (USER, {"GET": 200, "POST": 400, "OPTIONS": 200}),
+    # DELETE: 409, the project has a pending experiment.
+    "project-detail": (OWNER, {"GET": 200, "PUT": 400, "PATCH": 200, "DELETE": 409, "OPTIONS": 200}),
+    "dataset-list": (USER, {"GET": 200, "POST": 400, "OPTIONS": 200}),
+    # DELETE: 409, the experiment trains on the version.
+    "dataset-detail": (OWNER, {"GET": 200, "DELETE": 409, "OPTIONS": 200}),
+    "dataset-version-detail": (OWNER, {"GET": 200, "DELETE": 409, "OPTIONS": 200}),
     "experiment-list": (OWNER, {"GET": 200, "POST": 400, "OPTIONS": 200}),
     "experiment-detail": (OWNER, {"GET": 200, "OPTIONS": 200}),
     "experiment-cancel": (OWNER, {"POST": 200, "OPTIONS": 200}),
@@ -58,8 +64,14 @@ ROUTES = {
     "login": (PUBLIC, {"GET": 200, "POST": 200}),
     "logout": (PUBLIC, {"POST": 302}),
     "set_language": (PUBLIC, {"POST": 302}),
-    "dashboard": (USER, {"GET": 200}),
+    "dashboard": (USER, {"GET": 200, "POST": 400}),
     "project_detail": (OWNER, {"GET": 200}),
+    "project_delete": (OWNER, {"POST": 409}),
+    "dataset_list": (USER, {"GET": 200}),
+    "dataset_upload": (USER, {"POST": 400}),
+    "dataset_detail": (OWNER, {"GET": 200}),
+    "dataset_delete": (OWNER, {"POST": 409}),
+    "version_delete": (OWNER, {"POST": 409}),
     "project_section": (OWNER, {"GET": 200}),
     "experiment_new": (OWNER, {"GET": 200, "POST": 400}),
     "experiment_detail": (OWNER, {"GET": 200}),
@@ -113,8 +125,13 @@ def world(db):
     other = users.create_user("other", password="pw-other-1234")
     inactive = users.create_user("inactive", password="pw-inactive-1234", is_active=False)
     project = Project.objects.create(owner=owner, name=f"{SECRET} project", description=f"{SECRET} description")
+    dataset = Dataset.objects.create(owner=owner, name=f"{SECRET} dataset")
+    version = DatasetVersion.objects.create(
+        dataset=dataset, number=1, status="ready", source_path=f"{SECRET}-folder", task_types=["image_classification"]
+    )
     job = TrainingJob.objects.create(
         project=project,
+        dataset_version=version,
         model_name=f"{SECRET}-model",
         framework="timm",
         task_type="image_classification",
@@ -138,7 +155,10 @@ def world(db):
     )
     Project.objects.create(owner=other, name="Other's own project")
     Project.objects.create(owner=inactive, name="Inactive's project")
-    return {"owner": owner, "other": other, "inactive": inactive, "project": project, "job": job}
+    return {
+        "owner": owner, "other": other, "inactive": inactive, "project": project, "job": job,
+        "dataset": dataset, "version": version,
+    }  # fmt: skip
 
 
 def unsigned_token(user) -> str:
@@ -196,11 +216,16 @@ def url_for(key: str, world, object_id=None) -> str:
     pattern, namespace, name, groups = ALL_ROUTES[key]
     project_id = world["project"].id if object_id is None else object_id
     job_id = world["job"].id if object_id is None else object_id
+    dataset_id = world["dataset"].id if object_id is None else object_id
+    version_id = world["version"].id if object_id is None else object_id
+    pks = {"experiment": job_id, "dataset-version": version_id, "dataset": dataset_id}
     values = {
         "project_id": project_id,
         "project_pk": project_id,
         "experiment_id": job_id,
-        "pk": job_id if key.startswith("experiment") else project_id,
+        "dataset_id": dataset_id,
+        "version_id": version_id,
+        "pk": next((pk for prefix, pk in pks.items() if key.startswith(prefix)), project_id),
         "object_id": project_id,
         "id": world["owner"].id,
         "app_label": "projects",

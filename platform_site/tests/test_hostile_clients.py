@@ -24,6 +24,7 @@ from platform_site.tests.test_security import PRODUCTION, answers_with, collecte
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIMIT = 4096  # MAX_REQUEST_BODY_BYTES on the server under test
+UPLOAD_LIMIT = 8192  # its MAX_DATASET_UPLOAD_BYTES, for the dataset upload routes
 HTTPS = {"X-Forwarded-Proto": "https", "Accept-Language": "en"}
 
 
@@ -40,6 +41,7 @@ def server(tmp_path, settings, collected_static):  # noqa: F811 (the fixture imp
         WEB_CONCURRENCY=2,
         ACCESS_LOG=0,
         MAX_REQUEST_BODY_BYTES=LIMIT,
+        MAX_DATASET_UPLOAD_BYTES=UPLOAD_LIMIT,
         AUTH_RATE_LIMIT="3/minute",
     )
     process = Process("gunicorn", [sys.executable, "-m", "gunicorn", "platform_site.asgi:application"], env, tmp_path)
@@ -203,6 +205,26 @@ def test_a_body_within_the_limit_still_arrives(server):
     assert status_of(answer) == 200 and "access" in json.loads(body_of(answer))
 
 
+def test_an_upload_may_be_larger_than_other_bodies_up_to_its_own_limit(server):
+    _, port = server
+    token_answer = post_json(port, "/api/v1/auth/token", {"username": "alice", "password": "right-password-1234"})
+    auth = {"Authorization": f"Bearer {json.loads(body_of(token_answer))['access']}"}
+    boundary = "upload-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nbig\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\n'
+        f"Content-Type: application/zip\r\n\r\n{'x' * (LIMIT + 1000)}\r\n--{boundary}--\r\n"
+    ).encode()
+    answers = {}
+    for declared in (len(body), UPLOAD_LIMIT + 1):
+        headers = {**HTTPS, **auth, "Content-Type": f"multipart/form-data; boundary={boundary}",
+                   "Content-Length": declared}  # fmt: skip
+        answers[declared] = raw_exchange(port, head("POST", "/api/v1/datasets", port, headers) + body)
+    within, over = answers[len(body)], answers[UPLOAD_LIMIT + 1]
+    assert status_of(within) == 400 and "not a zip or tar archive" in body_of(within), within[:300]  # read, then judged
+    assert status_of(over) == 413 and "too large" in body_of(over), over[:300]
+
+
 def websocket_probes() -> list[str]:
     """Malformed and unknown paths around every WebSocket route."""
     probes = {"/ws/", "/ws/nothing", "/ws", "/ws/" + "x" * 3000, "/ws/%00", "/"}
@@ -232,7 +254,7 @@ ERROR_PROBES = {
     400: ("GET", lambda path: path + "?" + "&".join(f"p{i}=1" for i in range(1500)), {}, b""),
     405: ("PATCH", lambda path: path, {}, b""),
     406: ("GET", lambda path: path, {"Accept": "application/x-nothing"}, b""),
-    413: ("POST", lambda path: path, {"Content-Type": "application/json", "Content-Length": LIMIT + 1}, b"x"),
+    413: ("POST", lambda path: path, {"Content-Type": "application/json", "Content-Length": UPLOAD_LIMIT + 1}, b"x"),
     415: ("POST", lambda path: path, {"Content-Type": "text/x-nothing", "Content-Length": 2}, b"{}"),
 }
 

@@ -17,8 +17,27 @@ from projects.models import Project, get_owned_project_or_404
         parameters=[PROJECT_ID],
         responses={200: ProjectSerializer, **ERROR_RESPONSES},
     ),
+    create=extend_schema(summary="Create a project", responses={201: ProjectSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(
+        summary="Rename or describe a project",
+        parameters=[PROJECT_ID],
+        responses={200: ProjectSerializer, **ERROR_RESPONSES},
+    ),
+    partial_update=extend_schema(
+        summary="Rename or describe a project",
+        parameters=[PROJECT_ID],
+        responses={200: ProjectSerializer, **ERROR_RESPONSES},
+    ),
 )
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's projects. Deleting one is added by the experiments app, which knows what runs in it."""
+
     serializer_class = ProjectSerializer
     lookup_value_regex = "[^/]+"
 
@@ -27,3 +46,6 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_object(self):
         return get_owned_project_or_404(self.request.user, self.kwargs["pk"])
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)

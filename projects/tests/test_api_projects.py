@@ -109,9 +109,11 @@ def test_the_session_of_a_logged_in_user_opens_the_api(client, demo):
     assert client.get("/api/v1/projects/2").status_code == 404
 
 
-def test_writes_are_not_allowed_on_projects(owner_api):
-    assert owner_api.delete("/api/v1/projects/1").status_code == 405
-    assert Project.objects.filter(pk=1).exists()
+def test_the_owner_deletes_a_project_with_nothing_pending_or_running(owner_api, other_api):
+    Project.objects.get(pk=1).jobs.update(status="completed")
+    assert other_api.delete("/api/v1/projects/1").status_code == 404
+    assert owner_api.delete("/api/v1/projects/1").status_code == 204
+    assert not Project.objects.filter(pk=1).exists()
 
 
 def test_me_names_the_caller(owner_api, anon_api, demo):

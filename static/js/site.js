@@ -24,6 +24,58 @@
         if (!option) return;
         document.getElementById("id_framework").value = option.dataset.framework;
         document.getElementById("id_task_type").value = option.dataset.task;
+        showDatasetsFor(option.dataset.task);
+      });
+    }
+
+    // New experiment: offer only the dataset versions that fit the chosen task.
+    var datasets = document.querySelector("select[data-filter-by-task]");
+    var task = datasets && document.getElementById(datasets.dataset.filterByTask);
+    function showDatasetsFor(value) {
+      if (!datasets) return;
+      var firstFit = null;
+      Array.prototype.forEach.call(datasets.options, function (option) {
+        var fits = option.dataset.tasks.split(" ").indexOf(value) !== -1;
+        option.hidden = option.disabled = !fits;
+        if (fits && !firstFit) firstFit = option;
+      });
+      if (datasets.selectedOptions.length === 0 || datasets.selectedOptions[0].disabled) {
+        datasets.value = firstFit ? firstFit.value : "";
+      }
+    }
+    if (task) {
+      task.addEventListener("change", function () { showDatasetsFor(this.value); });
+      showDatasetsFor(task.value);
+    }
+
+    // Datasets page: upload with a progress bar, then show the new version.
+    var upload = document.getElementById("upload-form");
+    if (upload) {
+      upload.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var bar = document.getElementById("upload-progress");
+        var status = document.getElementById("upload-status");
+        var request = new XMLHttpRequest();
+        request.open("POST", upload.action);
+        request.setRequestHeader("Accept", "application/json");
+        request.upload.addEventListener("progress", function (e) {
+          if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+        });
+        // Small uploads may finish before any progress event: the bar is full once the body is sent.
+        request.upload.addEventListener("load", function () { bar.value = 100; });
+        request.addEventListener("load", function () {
+          var body = {};
+          try { body = JSON.parse(request.responseText); } catch (e) { /* not JSON: shown as is */ }
+          if (request.status < 300 && body.url) {
+            window.location = body.url;
+          } else {
+            status.textContent = body.detail || request.statusText;
+            bar.value = 0;
+          }
+        });
+        request.addEventListener("error", function () { status.textContent = status.dataset.failed; });
+        bar.hidden = false;
+        request.send(new FormData(upload));
       });
     }
   });

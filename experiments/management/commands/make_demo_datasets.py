@@ -3,7 +3,12 @@ import random
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+from datasets.checks import check_version
+from datasets.models import DatasetVersion
+from datasets.services import register_folder
 
 CLASSES = ["circle", "square"]
 
@@ -18,8 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--images", type=int, default=200, help="Images per dataset (a fifth go to val).")
         parser.add_argument("--root", default=None, help="Where to write them (default: DATASETS_ROOT).")
         parser.add_argument("--overwrite", action="store_true")
+        parser.add_argument(
+            "--register-for", metavar="USERNAME", help="Also make each one a checked dataset version of this user's."
+        )
 
-    def handle(self, *args, images, root, overwrite, **options):
+    def handle(self, *args, images, root, overwrite, register_for, **options):
         root = Path(root or settings.DATASETS_ROOT)
         for name, writer in (("shapes-cls", write_classification), ("shapes-det", write_detection),
                              ("shapes-seg", write_segmentation)):  # fmt: skip
@@ -29,6 +37,16 @@ class Command(BaseCommand):
                 continue
             writer(target, images, random.Random(name))
             self.stdout.write(self.style.SUCCESS(f"{target}: {images} images"))
+        if register_for:
+            self.register(root, get_user_model().objects.get(username=register_for))
+
+    def register(self, root: Path, owner) -> None:
+        """Each set as a version of the owner's dataset of the same name, checked here (no worker needed)."""
+        for name in ("shapes-cls", "shapes-det", "shapes-seg"):
+            if DatasetVersion.objects.filter(dataset__owner=owner, dataset__name=name).exists():
+                continue
+            version = check_version(register_folder(owner=owner, name=name, path=str(root / name)).id)
+            self.stdout.write(f"{version.label}: {version.get_status_display()}")
 
 
 def split_of(index: int, total: int) -> str:

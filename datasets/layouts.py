@@ -1,0 +1,400 @@
+"""What is inside a data set's folder: its format, the tasks it fits, its splits and classes, and its problems.
+
+prepare(folder) works on a worker's private copy of a version. It first puts
+the folder in the layout the trainers read, then checks it:
+- ImageFolder: train/ and val/ with a folder per class. One folder of class
+  folders is split 80/20 per class with a fixed seed; a valid/ split is renamed val/.
+- YOLO: data.yaml naming the train and val image folders, labels beside them.
+  data.yaml is rewritten to name them relative to itself.
+- COCO JSON (one file, or one per split): converted to YOLO by Ultralytics'
+  own converter; a single file is split 80/20 with a fixed seed.
+
+Problems are findings ({"file", "problem"}), not exceptions: a version with
+any finding is not offered for training.
+"""
+
+import json
+import os
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from PIL import Image, UnidentifiedImageError
+
+from datasets.models import DatasetVersion, TaskType
+
+Format = DatasetVersion.Format
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+OTHER_SUFFIXES = {".txt", ".yaml", ".yml", ".json", ".md", ".csv", ".cache"}
+VAL_FRACTION = 0.2
+SPLIT_SEED = 0
+
+
+@dataclass
+class Report:
+    format: str = Format.UNKNOWN
+    task_types: list[str] = field(default_factory=list)
+    splits: dict[str, int] = field(default_factory=dict)
+    classes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+
+    def problem(self, file: str, problem: str) -> None:
+        self.findings.append({"file": _printable(file), "problem": _printable(problem)})
+
+    @property
+    def summary(self) -> dict:
+        return {"splits": self.splits, "classes": self.classes, "notes": self.notes}
+
+
+def prepare(folder: Path) -> tuple[Path, Report]:
+    """Normalises the data set in `folder` (in place) and checks it: (the data set's root, the report)."""
+    report = Report()
+    root = _unwrap(folder)
+    yamls = [p for p in (root / "data.yaml", root / "data.yml") if p.is_file()]
+    cocos = _coco_files(root)
+    if yamls and cocos:
+        report.problem(
+            _relative(cocos[0], folder), "Mixed formats: a COCO JSON file beside a YOLO data.yaml; keep one of them."
+        )
+        return root, report
+    if yamls:
+        report.format = Format.YOLO
+        _prepare_yolo(root, yamls[0], report)
+    elif cocos:
+        report.format = Format.COCO
+        _convert_coco(root, cocos, report)
+        if not report.findings:
+            _prepare_yolo(root, root / "data.yaml", report)
+    elif _class_folders(root) or (root / "train").is_dir():
+        report.format = Format.IMAGE_FOLDER
+        _prepare_image_folder(root, report)
+    else:
+        report.problem(
+            ".",
+            "No known layout: expected train/ and val/ class folders, one folder per class, "
+            "a YOLO data.yaml, or a COCO JSON file.",
+        )
+        return root, report
+    _check_files(root, folder, report)
+    if report.findings:
+        report.task_types = []
+    return root, report
+
+
+def _unwrap(folder: Path) -> Path:
+    """Archives often wrap everything in one top folder: the data set starts inside it."""
+    while True:
+        entries = [e for e in folder.iterdir() if not e.name.startswith(".")]
+        if len(entries) == 1 and entries[0].is_dir():
+            folder = entries[0]
+        else:
+            return folder
+
+
+def _printable(text: str) -> str:
+    """File names that are not UTF-8 (kept by Python as surrogates) with a replacement character instead."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _class_folders(folder: Path) -> list[Path]:
+    return [d for d in sorted(folder.iterdir()) if d.is_dir() and _images_in(d)]
+
+
+# ImageFolder
+
+
+def _prepare_image_folder(root: Path, report: Report) -> None:
+    if not (root / "val").is_dir() and (root / "valid").is_dir():
+        (root / "valid").rename(root / "val")
+        report.notes.append("The valid/ split is used as val/.")
+    if not (root / "train").is_dir():
+        _split_class_folders(root, report)
+    classes = {}
+    for split in ("train", "val"):
+        if not (root / split).is_dir():
+            report.problem(f"{split}/", f"No {split}/ split (expected {split}/<class>/<images>).")
+            return
+        classes[split] = [d.name for d in _class_folders(root / split)]
+        report.splits[split] = sum(len(_images_in(root / split / name)) for name in classes[split])
+    if len(classes["train"]) < 2:
+        report.problem("train/", "Classification needs at least two class folders with images in train/.")
+    elif classes["train"] != classes["val"]:
+        missing = sorted(set(classes["train"]) ^ set(classes["val"]))
+        report.problem("val/", f"The val classes differ from the train classes: {', '.join(missing)}.")
+    report.classes = classes["train"]
+    report.task_types = [TaskType.IMAGE_CLASSIFICATION]
+
+
+def _split_class_folders(root: Path, report: Report) -> None:
+    """One folder of class folders -> train/ and val/, VAL_FRACTION of each class to val, the same every time."""
+    rng = random.Random(SPLIT_SEED)
+    for class_dir in _class_folders(root):
+        images = _images_in(class_dir)
+        if len(images) < 2:
+            report.problem(f"{class_dir.name}/", "A class needs at least two images to be split into train and val.")
+            continue
+        rng.shuffle(images)
+        val_count = max(1, round(len(images) * VAL_FRACTION))
+        for index, image in enumerate(images):
+            target = root / ("val" if index < val_count else "train") / class_dir.name
+            target.mkdir(parents=True, exist_ok=True)
+            image.rename(target / image.name)
+    percent = round(VAL_FRACTION * 100)
+    report.notes.append(f"Split into train and val: {percent}% of each class to val, with a fixed seed ({SPLIT_SEED}).")
+
+
+# YOLO
+
+
+def _prepare_yolo(root: Path, yaml_path: Path, report: Report) -> None:
+    name = yaml_path.name
+    try:
+        data = yaml.safe_load(yaml_path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        report.problem(name, f"Not valid YAML: {str(error).splitlines()[0]}")
+        return
+    if not isinstance(data, dict):
+        report.problem(name, "data.yaml must be a mapping with train, val and names.")
+        return
+    names = data.get("names")
+    if isinstance(names, dict):
+        names = [names[key] for key in sorted(names)]
+    if not names or not isinstance(names, list):
+        report.problem(name, "No class names (names:).")
+        return
+    if "download" in data:
+        report.problem(name, "data.yaml asks for a download; data sets must be complete.")
+        return
+    if not data.get("val") and data.get("test"):
+        data["val"] = data["test"]
+        report.notes.append("No val split: the test split is used as val.")
+    splits = {}
+    for split in ("train", "val"):
+        if not data.get(split):
+            report.problem(name, f"No {split} split in data.yaml.")
+            return
+        images = _yolo_images_folder(root, str(data[split]))
+        if images is None:
+            report.problem(name, f"The {split} folder {data[split]!r} is not inside the data set.")
+            return
+        if not _images_in(images):
+            report.problem(_relative(images, root) + "/", f"The {split} images folder has no images.")
+            return
+        splits[split] = images
+    # The trainers read data.yaml from wherever the version is cached: name the folders relative to it.
+    canonical = {split: _relative(folder, root) for split, folder in splits.items()}
+    yaml_path.unlink()  # it may be a link to an operator's file: never write through it
+    (root / "data.yaml").write_text(yaml.safe_dump({**canonical, "names": [str(n) for n in names]}, allow_unicode=True))
+    report.classes = [str(n) for n in names]
+    report.splits = {split: len(_images_in(folder)) for split, folder in splits.items()}
+    report.task_types = [TaskType.OBJECT_DETECTION]
+    if _has_polygon_labels(splits["train"]):
+        report.task_types.append(TaskType.INSTANCE_SEGMENTATION)
+    _check_labels(root, splits, len(names), report)
+
+
+def _yolo_images_folder(root: Path, raw: str) -> Path | None:
+    """A split's folder as data.yaml names it, relative to the data set (exports often say ../train/images)."""
+    for candidate in (raw, raw.removeprefix("../"), raw.removeprefix("./")):
+        folder = (root / candidate).resolve()
+        if folder.is_relative_to(root.resolve()) and folder.is_dir():
+            return folder
+    return None
+
+
+def _labels_folder(images: Path) -> Path:
+    parts = list(images.parts)
+    index = len(parts) - 1 - parts[::-1].index("images") if "images" in parts else None
+    if index is None:
+        return images
+    parts[index] = "labels"
+    return Path(*parts)
+
+
+def _has_polygon_labels(images: Path) -> bool:
+    for label_file in sorted(_labels_folder(images).glob("*.txt"))[:50]:
+        for line in label_file.read_text(errors="replace").splitlines():
+            if len(line.split()) > 5:
+                return True
+    return False
+
+
+def _check_labels(root: Path, splits: dict[str, Path], class_count: int, report: Report) -> None:
+    for split, images in splits.items():
+        labels = _labels_folder(images)
+        if not labels.is_dir():
+            report.problem(_relative(labels, root) + "/", f"No labels folder for the {split} images.")
+            continue
+        for label_file in sorted(labels.glob("*.txt")):
+            try:
+                lines = label_file.read_text().splitlines()
+            except UnicodeDecodeError:
+                report.problem(_relative(label_file, root), "Not a text file.")
+                continue
+            for number, line in enumerate(lines, 1):
+                fields = line.split()
+                if not fields:
+                    continue
+                try:
+                    cls = int(fields[0])
+                    values = [float(v) for v in fields[1:]]
+                except ValueError:
+                    report.problem(f"{_relative(label_file, root)}:{number}", "Not a class number and coordinates.")
+                    break
+                if not 0 <= cls < class_count:
+                    report.problem(
+                        f"{_relative(label_file, root)}:{number}",
+                        f"Class {cls} is not one of the {class_count} classes in data.yaml.",
+                    )
+                    break
+                if len(values) < 4 or any(not 0 <= v <= 1 for v in values):
+                    report.problem(
+                        f"{_relative(label_file, root)}:{number}", "Coordinates must be at least four numbers in 0..1."
+                    )
+                    break
+
+
+# COCO
+
+
+def _coco_files(root: Path) -> list[Path]:
+    found = []
+    for path in sorted(root.rglob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError, OSError):
+            continue
+        if isinstance(data, dict) and {"images", "annotations", "categories"} <= data.keys():
+            found.append(path)
+    return found
+
+
+def _coco_split(path: Path) -> str | None:
+    text = _relative(path, path.parents[1] if len(path.parents) > 1 else path.parent).lower()
+    if "train" in text:
+        return "train"
+    if "val" in text or "valid" in text:
+        return "val"
+    if "test" in text:
+        return "test"
+    return None
+
+
+def _convert_coco(root: Path, files: list[Path], report: Report) -> None:
+    """COCO JSON -> images/<split>, labels/<split> and data.yaml, labels written by Ultralytics' converter."""
+    splits = {_coco_split(path): path for path in files}
+    if len(files) == 1 or not {"train", "val"} <= splits.keys():
+        splits = {None: files[0]}
+        if len(files) > 1:
+            report.notes.append(f"Only {_relative(files[0], root)} is used: name the files by split (train, val).")
+    images_by_name = {p.name: p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
+    names = None
+    with tempfile.TemporaryDirectory(dir=root.parent) as scratch:
+        scratch = Path(scratch)
+        for split, path in splits.items():
+            data = json.loads(path.read_text())
+            categories = sorted(data["categories"], key=lambda c: c["id"])
+            split_names = [str(c["name"]) for c in categories]
+            if names is not None and split_names != names:
+                report.problem(_relative(path, root), "Its categories differ from the other split's.")
+                return
+            names = split_names
+            # The converter numbers classes category_id - 1: renumber 1..n whatever the export started at.
+            index = {c["id"]: i + 1 for i, c in enumerate(categories)}
+            for annotation in data["annotations"]:
+                if annotation.get("category_id") not in index:
+                    report.problem(_relative(path, root), f"Annotation {annotation.get('id')} has an unknown category.")
+                    return
+                annotation["category_id"] = index[annotation["category_id"]]
+            polygons = any(isinstance(a.get("segmentation"), list) and a["segmentation"] for a in data["annotations"])
+            stem = f"part{len(list(scratch.glob('*.json')))}"
+            (scratch / f"{stem}.json").write_text(json.dumps(data))
+            labels = _run_converter(scratch, stem, polygons)
+            assignment = _assign_splits(data["images"], split)
+            for image in data["images"]:
+                file_name = str(image["file_name"])
+                source = images_by_name.get(Path(file_name).name)
+                if source is None:
+                    report.problem(_relative(path, root), f"{file_name} is listed but not in the data set.")
+                    continue
+                target_split = assignment[image["id"]]
+                _move(source, root / "images" / target_split / source.name)
+                label = (labels / file_name).with_suffix(".txt")
+                if label.is_file():
+                    _move(label, root / "labels" / target_split / f"{source.stem}.txt")
+            (scratch / f"{stem}.json").unlink()
+    if len(splits) == 1:
+        report.notes.append(f"Split into train and val: {round(VAL_FRACTION * 100)}% to val, with a fixed seed.")
+    (root / "data.yaml").write_text(
+        yaml.safe_dump({"train": "images/train", "val": "images/val", "names": names}, allow_unicode=True)
+    )
+
+
+def _run_converter(scratch: Path, stem: str, polygons: bool) -> Path:
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(settings.RUNS_DIR) / ".ultralytics"))
+    from ultralytics.data.converter import convert_coco
+
+    out = scratch / f"{stem}-yolo"
+    convert_coco(labels_dir=str(scratch), save_dir=str(out), use_segments=polygons, cls91to80=False)
+    return out / "labels" / stem
+
+
+def _assign_splits(images: list[dict], split: str | None) -> dict:
+    if split in ("train", "val"):
+        return {image["id"]: split for image in images}
+    if split == "test":
+        return {image["id"]: "val" for image in images}
+    ids = sorted(image["id"] for image in images)
+    random.Random(SPLIT_SEED).shuffle(ids)
+    val_count = max(1, round(len(ids) * VAL_FRACTION))
+    return {image_id: ("val" if index < val_count else "train") for index, image_id in enumerate(ids)}
+
+
+def _move(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(source, target)
+
+
+# Every file
+
+
+def _check_files(root: Path, folder: Path, report: Report) -> None:
+    """Files that are neither images nor labels, and images that cannot be read or are too large."""
+    Image.MAX_IMAGE_PIXELS = None  # the limit below is ours, with a finding instead of a warning
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix in OTHER_SUFFIXES:
+            continue
+        if suffix not in IMAGE_SUFFIXES:
+            report.problem(_relative(path, folder), "Not an image, a label or a data set description file.")
+            continue
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (UnidentifiedImageError, OSError):
+            report.problem(_relative(path, folder), "Cannot be read as an image.")
+            continue
+        if width * height > settings.MAX_IMAGE_PIXELS:
+            report.problem(
+                _relative(path, folder),
+                f"{width}×{height} pixels is over the limit of {settings.MAX_IMAGE_PIXELS:,} pixels.",
+            )

@@ -1,0 +1,10 @@
+from django_tasks import task
+
+from datasets.checks import check_version
+
+
+@task()
+def check_dataset_version(version_id: int) -> str:
+    """Checks a new dataset version on a worker; enqueued by services.upload_version and register_folder."""
+    version = check_version(version_id)
+    return version.status if version else "missing"

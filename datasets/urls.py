@@ -1,0 +1,13 @@
+from django.urls import re_path
+
+from datasets import views
+
+DATASET = r"^datasets/(?P<dataset_id>[^/]+)"
+
+urlpatterns = [
+    re_path(r"^datasets/?$", views.dataset_list, name="dataset_list"),
+    re_path(r"^datasets/upload/?$", views.dataset_upload, name="dataset_upload"),
+    re_path(r"^datasets/versions/(?P<version_id>[^/]+)/delete/?$", views.version_delete, name="version_delete"),
+    re_path(DATASET + r"/?$", views.dataset_detail, name="dataset_detail"),
+    re_path(DATASET + r"/delete/?$", views.dataset_delete, name="dataset_delete"),
+]
