@@ -1,9 +1,12 @@
 """A user starts a training from the form and watches it live in a real Chromium,
 against the real server (uvicorn) and a real worker."""
 
+import re
+
 import pytest
 
 from conftest import browser_page
+from datasets.tests.test_datasets import zip_folder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,20 +26,36 @@ def wait_until_live(page, stack):
         raise AssertionError(f"the page never connected\n{server.tail()}\n{worker.tail()}") from None
 
 
-def test_a_user_starts_a_training_and_watches_it_finish(page, stack):
+def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack, demo_datasets):
     url, server, worker = stack
     page.goto("/")
     page.fill("#id_username", "demo")
     page.fill("#id_password", "demo1234")
     page.click("button[type=submit]")
+
+    page.goto("/datasets/")
+    page.fill("#id_name", "shapes")
+    archive = zip_folder(demo_datasets / "shapes-cls")
+    page.set_input_files("#id_file", {"name": "shapes.zip", "mimeType": "application/zip", "buffer": archive})
+    # The page moves on once the upload is done: keep what the progress bar showed across that.
+    page.evaluate("""() => {
+        const bar = document.getElementById("upload-progress");
+        new MutationObserver(() => sessionStorage.setItem("progress", bar.value))
+            .observe(bar, {attributes: true});
+    }""")
+    page.get_by_role("button", name="업로드").click()
+    page.wait_for_url(re.compile(r"/datasets/\d+$"))
+    assert page.evaluate("sessionStorage.getItem('progress')") == "100"
+    page.wait_for_selector('[data-status="ready"]', timeout=60_000)  # checked by the worker; the page refreshes
+    assert "train: 20, val: 4" in page.locator(".facts").inner_text()
+
     page.goto("/projects/1")
     wait_until_live(page, stack)
-
     page.get_by_role("link", name="+ 새 실험").click()
     page.fill("#id_model_name", "resnet18")
     page.select_option("#id_framework", "timm")
     page.select_option("#id_task_type", "image_classification")
-    page.fill("#id_dataset_path", "shapes-cls")
+    page.select_option("#id_dataset", label="shapes v1")
     page.fill("#id_epochs", "6")
     page.fill("#id_batch_size", "2")
     page.fill("#id_image_size", "64")
