@@ -5,7 +5,8 @@ the folder in the layout the trainers read, then checks it:
 - ImageFolder: train/ and val/ with a folder per class. One folder of class
   folders is split 80/20 per class with a fixed seed; a valid/ split is renamed val/.
 - YOLO: data.yaml naming the train and val image folders, labels beside them.
-  data.yaml is rewritten to name them relative to itself.
+  data.yaml is rewritten to name them relative to itself. Label Studio's YOLO
+  export (classes.txt, images/, labels/, no splits) is split 80/20 with a fixed seed.
 - COCO JSON (one file, or one per split): converted to YOLO by Ultralytics'
   own converter; a single file is split 80/20 with a fixed seed.
 
@@ -70,6 +71,10 @@ def prepare(folder: Path) -> tuple[Path, Report]:
         _convert_coco(root, cocos, report)
         if not report.findings:
             _prepare_yolo(root, root / "data.yaml", report)
+    elif (root / "classes.txt").is_file() and (root / "images").is_dir():
+        report.format = Format.YOLO
+        _yolo_from_classes_txt(root, report)
+        _prepare_yolo(root, root / "data.yaml", report)
     elif _class_folders(root) or (root / "train").is_dir():
         report.format = Format.IMAGE_FOLDER
         _prepare_image_folder(root, report)
@@ -141,22 +146,29 @@ def _prepare_image_folder(root: Path, report: Report) -> None:
     report.task_types = [TaskType.IMAGE_CLASSIFICATION]
 
 
+def _val_share(keys: list) -> set:
+    """VAL_FRACTION of the keys (at least one), drawn with a fixed seed: the same split every time."""
+    keys = sorted(keys)
+    random.Random(SPLIT_SEED).shuffle(keys)
+    return set(keys[: max(1, round(len(keys) * VAL_FRACTION))])
+
+
+def _split_note(per_class: bool = False) -> str:
+    share = f"{round(VAL_FRACTION * 100)}%{' of each class' if per_class else ''}"
+    return f"Split into train and val: {share} to val, with a fixed seed ({SPLIT_SEED})."
+
+
 def _split_class_folders(root: Path, report: Report) -> None:
-    """One folder of class folders -> train/ and val/, VAL_FRACTION of each class to val, the same every time."""
-    rng = random.Random(SPLIT_SEED)
+    """One folder of class folders -> train/ and val/, VAL_FRACTION of each class to val."""
     for class_dir in _class_folders(root):
         images = _images_in(class_dir)
         if len(images) < 2:
             report.problem(f"{class_dir.name}/", "A class needs at least two images to be split into train and val.")
             continue
-        rng.shuffle(images)
-        val_count = max(1, round(len(images) * VAL_FRACTION))
-        for index, image in enumerate(images):
-            target = root / ("val" if index < val_count else "train") / class_dir.name
-            target.mkdir(parents=True, exist_ok=True)
-            image.rename(target / image.name)
-    percent = round(VAL_FRACTION * 100)
-    report.notes.append(f"Split into train and val: {percent}% of each class to val, with a fixed seed ({SPLIT_SEED}).")
+        val = _val_share(images)
+        for image in images:
+            _move(image, root / ("val" if image in val else "train") / class_dir.name / image.name)
+    report.notes.append(_split_note(per_class=True))
 
 
 # YOLO
@@ -207,6 +219,23 @@ def _prepare_yolo(root: Path, yaml_path: Path, report: Report) -> None:
     if _has_polygon_labels(splits["train"]):
         report.task_types.append(TaskType.INSTANCE_SEGMENTATION)
     _check_labels(root, splits, len(names), report)
+
+
+def _yolo_from_classes_txt(root: Path, report: Report) -> None:
+    """Label Studio's YOLO export -> images/<split>, labels/<split> and data.yaml."""
+    names = [line.strip() for line in (root / "classes.txt").read_text(errors="replace").splitlines() if line.strip()]
+    images = _images_in(root / "images")
+    if images:  # not split yet
+        val = _val_share(images)
+        for image in images:
+            split = "val" if image in val else "train"
+            label = root / "labels" / f"{image.stem}.txt"
+            _move(image, root / "images" / split / image.name)
+            if label.is_file():
+                _move(label, root / "labels" / split / label.name)
+        report.notes.append(_split_note())
+    data = {"train": "images/train", "val": "images/val", "names": names}
+    (root / "data.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
 
 
 def _yolo_images_folder(root: Path, raw: str) -> Path | None:
@@ -340,7 +369,7 @@ def _convert_coco(root: Path, files: list[Path], report: Report) -> None:
                     _move(label, root / "labels" / target_split / f"{source.stem}.txt")
             (scratch / f"{stem}.json").unlink()
     if len(splits) == 1:
-        report.notes.append(f"Split into train and val: {round(VAL_FRACTION * 100)}% to val, with a fixed seed.")
+        report.notes.append(_split_note())
     (root / "data.yaml").write_text(
         yaml.safe_dump({"train": "images/train", "val": "images/val", "names": names}, allow_unicode=True)
     )
@@ -361,10 +390,8 @@ def _assign_splits(images: list[dict], split: str | None) -> dict:
         return {image["id"]: split for image in images}
     if split == "test":
         return {image["id"]: "val" for image in images}
-    ids = sorted(image["id"] for image in images)
-    random.Random(SPLIT_SEED).shuffle(ids)
-    val_count = max(1, round(len(ids) * VAL_FRACTION))
-    return {image_id: ("val" if index < val_count else "train") for index, image_id in enumerate(ids)}
+    val = _val_share([image["id"] for image in images])
+    return {image["id"]: ("val" if image["id"] in val else "train") for image in images}
 
 
 def _move(source: Path, target: Path) -> None:

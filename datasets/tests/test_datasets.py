@@ -140,6 +140,39 @@ def test_yolo_sets_fit_their_tasks(owner_api, demo_datasets, storage, name, task
     assert version.summary["classes"] == ["circle", "square"] and version.summary["splits"] == {"train": 20, "val": 4}
 
 
+def test_a_roboflow_yolo_export_with_its_relative_paths_trains_as_it_is(owner_api, demo_datasets, storage):
+    """Roboflow's YOLO export: train/images, valid/images, and a data.yaml that names them from one folder up."""
+    source = demo_datasets / "shapes-det"
+    files = {"data.yaml": b"train: ../train/images\nval: ../valid/images\nnc: 2\nnames: ['circle', 'square']\n"}
+    for split, folder in (("train", "train"), ("val", "valid")):
+        for image in (source / "images" / split).glob("*.png"):
+            files[f"{folder}/images/{image.name}"] = image.read_bytes()
+            files[f"{folder}/labels/{image.stem}.txt"] = (source / "labels" / split / f"{image.stem}.txt").read_bytes()
+    version = uploaded_and_checked(owner_api, "roboflow", zip_of(files))
+    assert version.status == "ready", version.findings
+    assert version.task_types == ["object_detection"] and version.summary["splits"] == {"train": 20, "val": 4}
+    data = yaml.safe_load((local_copy(version) / "data.yaml").read_text())
+    assert (data["train"], data["val"]) == ("train/images", "valid/images")
+
+
+def test_a_label_studio_yolo_export_is_split_and_trains_as_it_is(owner_api, demo_datasets, storage):
+    """Label Studio's YOLO export: classes.txt, notes.json, images/ and labels/ with no splits and no data.yaml."""
+    source = demo_datasets / "shapes-det"
+    files = {"classes.txt": b"circle\nsquare\n", "notes.json": b'{"categories": [], "info": {}}'}
+    for image in source.glob("images/*/*.png"):
+        files[f"images/{image.name}"] = image.read_bytes()
+        files[f"labels/{image.stem}.txt"] = (source / "labels" / image.parent.name / f"{image.stem}.txt").read_bytes()
+    version = uploaded_and_checked(owner_api, "label-studio", zip_of(files))
+    assert version.status == "ready", version.findings
+    assert version.format == "yolo" and version.task_types == ["object_detection"]
+    assert version.summary["classes"] == ["circle", "square"]
+    assert version.summary["splits"] == {"train": 19, "val": 5}
+    assert any("fixed seed" in note for note in version.summary["notes"])
+    folder = local_copy(version)
+    for image in (folder / "images" / "val").glob("*.png"):  # each label went with its image
+        assert (folder / "labels" / "val" / f"{image.stem}.txt").is_file()
+
+
 @pytest.mark.parametrize(
     "polygons, tasks", [(False, ["object_detection"]), (True, ["object_detection", "instance_segmentation"])]
 )
