@@ -108,6 +108,12 @@ class DatasetVersion(models.Model):
         return f"{self.dataset.name} v{self.number}"
 
     @property
+    def split_counts(self) -> list[tuple[str, int]]:
+        """Images per split, train first (PostgreSQL's jsonb keeps no key order)."""
+        splits = self.summary.get("splits", {})
+        return sorted(splits.items(), key=lambda item: (item[0] != "train", item[0] != "val", item[0]))
+
+    @property
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
 

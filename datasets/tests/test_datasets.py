@@ -396,3 +396,8 @@ def test_an_archive_in_an_s3_bucket_is_fetched_by_a_worker_with_an_empty_cache(
     version = check_version(response.json()["id"])
     assert version.status == "ready", version.findings
     assert (storage / "dataset_cache" / version.content_hash / "data.yaml").is_file()
+
+
+def test_splits_are_shown_train_first_whatever_order_the_database_keeps():
+    version = DatasetVersion(summary={"splits": {"val": 4, "test": 2, "train": 20}})  # jsonb's order on PostgreSQL
+    assert version.split_counts == [("train", 20), ("val", 4), ("test", 2)]
