@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -8,6 +9,7 @@ from experiments import catalog, services
 from experiments.forms import NewExperimentForm
 from experiments.models import TrainingJob
 from experiments.selectors import experiment_list, get_owned_experiment_or_404, status_counts
+from platform_site.pages import refused
 from platform_site.pagination import InvalidPageParameter, Paginator, page_params
 from projects.forms import ProjectForm
 from projects.models import Project, get_owned_project_or_404
@@ -36,7 +38,7 @@ def project_delete(request, project_id):
     try:
         services.project_delete(project=project)
     except services.ExperimentConflict as error:
-        return render(request, "400.html", {"message": str(error)}, status=409)
+        return refused(request, str(error), reverse("project_detail", args=[project.id]))
     return redirect("dashboard")
 
 
@@ -148,7 +150,7 @@ def experiment_cancel(request, project_id, experiment_id):
     try:
         services.experiment_cancel(job=job)
     except services.ExperimentConflict as error:
-        return render(request, "400.html", {"message": str(error)}, status=409)
+        return refused(request, str(error), reverse("experiment_detail", args=[job.project_id, job.id]))
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)

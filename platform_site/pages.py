@@ -1,0 +1,6 @@
+from django.shortcuts import render
+
+
+def refused(request, message: str, back: str):
+    """What a page answers when an action cannot be done now (HTTP 409): why, and a way back."""
+    return render(request, "409.html", {"message": message, "back": back}, status=409)
