@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
 from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS, PROJECT_ID
+from platform_site.parsers import SafeJSONParser
 from projects.api.serializers import ProjectSerializer
 from projects.models import Project, get_owned_project_or_404
 
@@ -40,6 +41,8 @@ class ProjectViewSet(
 
     serializer_class = ProjectSerializer
     lookup_value_regex = "[^/]+"
+    # JSON only: a form body that parses to nothing would be an empty, accepted PATCH.
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self):
         return Project.objects.owned_by(self.request.user).newest_first()
