@@ -10,13 +10,15 @@ import os
 import shutil
 import tempfile
 import uuid
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from datasets import archives, layouts
+from datasets import archives, fixes, layouts, previews
 from datasets.models import DatasetVersion
 
 logger = logging.getLogger(__name__)
@@ -29,9 +31,10 @@ def check_version(version_id: int) -> DatasetVersion | None:
     version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
     if version is None or version.status != Status.PENDING:
         return version
+    drawn = []
     try:
         with translation.override("en"):  # stored findings are in one language, as layouts writes them
-            _path, report = _fetch_and_prepare(version)
+            _path, report, drawn = _fetch_and_prepare(version, draw_previews=True)
     except archives.ArchiveError as error:
         report = layouts.Report()
         report.problem(version.archive_name, str(error))
@@ -39,11 +42,12 @@ def check_version(version_id: int) -> DatasetVersion | None:
         report = layouts.Report()
         report.problem(version.archive_name, f"The data set cannot be read: {error.strerror or error}")
     fields = {
-        "status": Status.READY if report.task_types and not report.findings else Status.INVALID,
+        "status": Status.READY if report.task_types and not report.blocking else Status.INVALID,
         "format": report.format,
         "task_types": [str(task) for task in report.task_types],
         "summary": report.summary,
         "findings": report.findings,
+        "previews": drawn,
         "checked_at": timezone.now(),
         "content_hash": version.content_hash,
     }
@@ -53,11 +57,41 @@ def check_version(version_id: int) -> DatasetVersion | None:
     return version
 
 
+def build_fixed_version(version_id: int) -> DatasetVersion | None:
+    """Packs a repaired copy of the version a fix started from as this version's archive, then checks it."""
+    version = DatasetVersion.objects.select_related("derived_from__dataset").filter(pk=version_id).first()
+    if version is None or version.status != Status.PENDING or version.archive or version.derived_from is None:
+        return version
+    staging = _cache_dir() / f".staging-{uuid.uuid4().hex}"
+    try:
+        shutil.copytree(local_copy(version.derived_from), staging / "data")  # files, not links: they go in the zip
+        fixes.apply(version.fix, staging / "data", version.derived_from.findings)
+        with tempfile.TemporaryFile(dir=_cache_dir()) as archive:
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as packed:  # images are compressed already
+                for path in sorted(p for p in (staging / "data").rglob("*") if p.is_file()):
+                    packed.write(path, path.relative_to(staging / "data").as_posix())
+            version.size_bytes = archive.tell()
+            archive.seek(0)
+            version.content_hash = hashlib.file_digest(archive, "sha256").hexdigest()
+            version.archive.save(f"{version.content_hash}.zip", File(archive), save=False)
+        version.save(update_fields=["archive", "size_bytes", "content_hash"])
+    except (OSError, ValueError, KeyError) as error:  # ArchiveError is a ValueError
+        logger.exception("Dataset version %s: the fix failed", version.pk)
+        finding = {"kind": "layout", "split": "", "file": ".", "line": None, "problem": f"The fix failed: {error}"}
+        DatasetVersion.objects.filter(pk=version.pk).update(
+            status=Status.INVALID, findings=[finding], checked_at=timezone.now()
+        )
+        return None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return check_version(version.pk)
+
+
 def local_copy(version: DatasetVersion) -> Path:
     """The version's prepared folder on this machine, fetched and prepared on first use."""
     if version.content_hash and (_cache_dir() / version.content_hash).is_dir():
         return _cache_dir() / version.content_hash
-    path, _report = _fetch_and_prepare(version)
+    path, _report, _previews = _fetch_and_prepare(version)
     return path
 
 
@@ -67,8 +101,11 @@ def _cache_dir() -> Path:
     return cache
 
 
-def _fetch_and_prepare(version: DatasetVersion) -> tuple[Path, layouts.Report]:
-    """Unpacks (or links) the version into a staging folder, prepares it, and moves it to cache/<hash>."""
+def _fetch_and_prepare(version: DatasetVersion, draw_previews=False) -> tuple[Path, layouts.Report, list[dict]]:
+    """Unpacks (or links) the version into a staging folder, prepares it, and moves it to cache/<hash>.
+
+    With draw_previews, its thumbnails are drawn too (previews.make) while the report's folders are at hand.
+    """
     staging = _cache_dir() / f".staging-{uuid.uuid4().hex}"
     try:
         if version.archive:
@@ -79,7 +116,8 @@ def _fetch_and_prepare(version: DatasetVersion) -> tuple[Path, layouts.Report]:
         if version.content_hash and content_hash != version.content_hash:
             raise archives.ArchiveError(_("The stored archive does not match the uploaded one (its SHA-256 differs)."))
         version.content_hash = content_hash
-        root, report = layouts.prepare(staging / "data")
+        root, report = layouts.prepare(staging / "data", on_progress=lambda done: _progress(version, done))
+        drawn = _draw_previews(root, report, content_hash) if draw_previews else []
         target = _cache_dir() / content_hash
         if not target.exists():
             try:
@@ -87,9 +125,22 @@ def _fetch_and_prepare(version: DatasetVersion) -> tuple[Path, layouts.Report]:
             except OSError:  # another worker prepared it meanwhile
                 if not target.is_dir():
                     raise
-        return target, report
+        return target, report, drawn
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _progress(version: DatasetVersion, done: float) -> None:
+    """How far a pending version's check is, for its page."""
+    DatasetVersion.objects.filter(pk=version.pk, status=Status.PENDING).update(check_progress=done)
+
+
+def _draw_previews(root: Path, report: layouts.Report, content_hash: str) -> list[dict]:
+    try:
+        return previews.make(root, report, content_hash)
+    except OSError:  # the storage is unreachable: the check itself stands
+        logger.exception("Previews of %s could not be stored", content_hash)
+        return []
 
 
 def _link_files(source: Path, target: Path) -> None:

@@ -10,15 +10,24 @@ the folder in the layout the trainers read, then checks it:
 - COCO JSON (one file, or one per split): converted to YOLO by Ultralytics'
   own converter; a single file is split 80/20 with a fixed seed.
 
-Problems are findings ({"file", "problem"}), not exceptions: a version with
-any finding is not offered for training.
+Then every file is checked (the dataset doctor): images that cannot be read
+or are truncated or too large, label lines out of range, images without labels
+and labels without images, the same image in train and val, an empty val
+split. Problems are findings ({"kind", "split", "file", "line", "problem"},
+files relative to the prepared data set), not exceptions: a version with any
+finding that is not a mere warning (models.WARNINGS) is not offered for
+training, and fixes.py repairs what it can into a new version.
 """
 
+import hashlib
 import json
 import os
 import random
 import shutil
 import tempfile
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,12 +35,15 @@ import yaml
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from datasets.models import DatasetVersion, TaskType
+from datasets.models import WARNINGS, DatasetVersion, FindingKind, TaskType
 
 Format = DatasetVersion.Format
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 OTHER_SUFFIXES = {".txt", ".yaml", ".yml", ".json", ".md", ".csv", ".cache"}
 VAL_FRACTION = 0.2
+CHECK_THREADS = os.cpu_count() or 1  # images are decoded and hashed in parallel
+PROGRESS_EVERY = 500  # images
+EMPTY_VAL_YOLO = "No val split in data.yaml, or its folder has no images: make one from train, or name one."
 SPLIT_SEED = 0
 
 
@@ -41,26 +53,49 @@ class Report:
     task_types: list[str] = field(default_factory=list)
     splits: dict[str, int] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
+    # {"train": {"cat": 80, "dog": 20}, ...}: images per class (classification) or objects per class (YOLO).
+    class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    image_sizes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
+    # Where each split's images are, once the layout is known.
+    split_folders: dict[str, Path] = field(default_factory=dict)
+    on_progress: Callable[[float], None] | None = None
 
-    def problem(self, file: str, problem: str) -> None:
-        self.findings.append({"file": _printable(file), "problem": _printable(problem)})
+    def problem(
+        self, file: str, problem: str, *, kind: str = FindingKind.LAYOUT, split: str = "", line: int | None = None
+    ) -> None:
+        self.findings.append(
+            {"kind": str(kind), "split": split, "file": _printable(file), "line": line, "problem": _printable(problem)}
+        )
+
+    @property
+    def blocking(self) -> bool:
+        return any(finding["kind"] not in WARNINGS for finding in self.findings)
 
     @property
     def summary(self) -> dict:
-        return {"splits": self.splits, "classes": self.classes, "notes": self.notes}
+        return {
+            "splits": self.splits,
+            "classes": self.classes,
+            "class_counts": self.class_counts,
+            "image_sizes": self.image_sizes,
+            "notes": self.notes,
+        }
 
 
-def prepare(folder: Path) -> tuple[Path, Report]:
-    """Normalises the data set in `folder` (in place) and checks it: (the data set's root, the report)."""
-    report = Report()
+def prepare(folder: Path, on_progress=None) -> tuple[Path, Report]:
+    """Normalises the data set in `folder` (in place) and checks it: (the data set's root, the report).
+
+    on_progress(fraction) is called now and then while the images are checked.
+    """
+    report = Report(on_progress=on_progress)
     root = _unwrap(folder)
     yamls = [p for p in (root / "data.yaml", root / "data.yml") if p.is_file()]
     cocos = _coco_files(root)
     if yamls and cocos:
         report.problem(
-            _relative(cocos[0], folder), "Mixed formats: a COCO JSON file beside a YOLO data.yaml; keep one of them."
+            _relative(cocos[0], root), "Mixed formats: a COCO JSON file beside a YOLO data.yaml; keep one of them."
         )
         return root, report
     if yamls:
@@ -75,7 +110,7 @@ def prepare(folder: Path) -> tuple[Path, Report]:
         report.format = Format.YOLO
         _yolo_from_classes_txt(root, report)
         _prepare_yolo(root, root / "data.yaml", report)
-    elif _class_folders(root) or (root / "train").is_dir():
+    elif class_folders(root) or (root / "train").is_dir():
         report.format = Format.IMAGE_FOLDER
         _prepare_image_folder(root, report)
     else:
@@ -85,8 +120,8 @@ def prepare(folder: Path) -> tuple[Path, Report]:
             "a YOLO data.yaml, or a COCO JSON file.",
         )
         return root, report
-    _check_files(root, folder, report)
-    if report.findings:
+    _check_files(root, report)
+    if report.blocking:
         report.task_types = []
     return root, report
 
@@ -113,12 +148,12 @@ def _relative(path: Path, folder: Path) -> str:
         return path.name
 
 
-def _images_in(folder: Path) -> list[Path]:
+def images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _class_folders(folder: Path) -> list[Path]:
-    return [d for d in sorted(folder.iterdir()) if d.is_dir() and _images_in(d)]
+def class_folders(folder: Path) -> list[Path]:
+    return [d for d in sorted(folder.iterdir()) if d.is_dir() and images_in(d)]
 
 
 # ImageFolder
@@ -132,13 +167,21 @@ def _prepare_image_folder(root: Path, report: Report) -> None:
         _split_class_folders(root, report)
     classes = {}
     for split in ("train", "val"):
-        if not (root / split).is_dir():
-            report.problem(f"{split}/", f"No {split}/ split (expected {split}/<class>/<images>).")
-            return
-        classes[split] = [d.name for d in _class_folders(root / split)]
-        report.splits[split] = sum(len(_images_in(root / split / name)) for name in classes[split])
+        folder = root / split
+        classes[split] = [d.name for d in class_folders(folder)] if folder.is_dir() else []
+        report.class_counts[split] = {name: len(images_in(folder / name)) for name in classes[split]}
+        report.splits[split] = sum(report.class_counts[split].values())
+        report.split_folders[split] = folder
     if len(classes["train"]) < 2:
         report.problem("train/", "Classification needs at least two class folders with images in train/.")
+        return
+    if not classes["val"]:
+        report.problem(
+            "val/",
+            "The val split is empty or missing: make one from train, or add val/<class>/<images>.",
+            kind=FindingKind.EMPTY_VAL,
+            split="val",
+        )
     elif classes["train"] != classes["val"]:
         missing = sorted(set(classes["train"]) ^ set(classes["val"]))
         report.problem("val/", f"The val classes differ from the train classes: {', '.join(missing)}.")
@@ -146,7 +189,7 @@ def _prepare_image_folder(root: Path, report: Report) -> None:
     report.task_types = [TaskType.IMAGE_CLASSIFICATION]
 
 
-def _val_share(keys: list) -> set:
+def val_share(keys: list) -> set:
     """VAL_FRACTION of the keys (at least one), drawn with a fixed seed: the same split every time."""
     keys = sorted(keys)
     random.Random(SPLIT_SEED).shuffle(keys)
@@ -160,14 +203,14 @@ def _split_note(per_class: bool = False) -> str:
 
 def _split_class_folders(root: Path, report: Report) -> None:
     """One folder of class folders -> train/ and val/, VAL_FRACTION of each class to val."""
-    for class_dir in _class_folders(root):
-        images = _images_in(class_dir)
+    for class_dir in class_folders(root):
+        images = images_in(class_dir)
         if len(images) < 2:
             report.problem(f"{class_dir.name}/", "A class needs at least two images to be split into train and val.")
             continue
-        val = _val_share(images)
+        val = val_share(images)
         for image in images:
-            _move(image, root / ("val" if image in val else "train") / class_dir.name / image.name)
+            move(image, root / ("val" if image in val else "train") / class_dir.name / image.name)
     report.notes.append(_split_note(per_class=True))
 
 
@@ -198,41 +241,44 @@ def _prepare_yolo(root: Path, yaml_path: Path, report: Report) -> None:
         report.notes.append("No val split: the test split is used as val.")
     splits = {}
     for split in ("train", "val"):
-        if not data.get(split):
-            report.problem(name, f"No {split} split in data.yaml.")
-            return
-        images = _yolo_images_folder(root, str(data[split]))
-        if images is None:
+        images = _yolo_images_folder(root, str(data[split])) if data.get(split) else None
+        if data.get(split) and images is None:
             report.problem(name, f"The {split} folder {data[split]!r} is not inside the data set.")
             return
-        if not _images_in(images):
-            report.problem(_relative(images, root) + "/", f"The {split} images folder has no images.")
+        if split == "train" and not (images and images_in(images)):
+            report.problem(name, "No train images: data.yaml must name a train folder with images.")
             return
-        splits[split] = images
+        if images is None:
+            report.problem(name, EMPTY_VAL_YOLO, kind=FindingKind.EMPTY_VAL, split="val")
+        elif not images_in(images):
+            report.problem(_relative(images, root) + "/", EMPTY_VAL_YOLO, kind=FindingKind.EMPTY_VAL, split="val")
+        else:
+            splits[split] = images
     # The trainers read data.yaml from wherever the version is cached: name the folders relative to it.
     canonical = {split: _relative(folder, root) for split, folder in splits.items()}
     yaml_path.unlink()  # it may be a link to an operator's file: never write through it
     (root / "data.yaml").write_text(yaml.safe_dump({**canonical, "names": [str(n) for n in names]}, allow_unicode=True))
     report.classes = [str(n) for n in names]
-    report.splits = {split: len(_images_in(folder)) for split, folder in splits.items()}
+    report.splits = {split: len(images_in(folder)) for split, folder in splits.items()}
+    report.split_folders = splits
     report.task_types = [TaskType.OBJECT_DETECTION]
     if _has_polygon_labels(splits["train"]):
         report.task_types.append(TaskType.INSTANCE_SEGMENTATION)
-    _check_labels(root, splits, len(names), report)
+    _check_labels(root, splits, [str(n) for n in names], report)
 
 
 def _yolo_from_classes_txt(root: Path, report: Report) -> None:
     """Label Studio's YOLO export -> images/<split>, labels/<split> and data.yaml."""
     names = [line.strip() for line in (root / "classes.txt").read_text(errors="replace").splitlines() if line.strip()]
-    images = _images_in(root / "images")
+    images = images_in(root / "images")
     if images:  # not split yet
-        val = _val_share(images)
+        val = val_share(images)
         for image in images:
             split = "val" if image in val else "train"
             label = root / "labels" / f"{image.stem}.txt"
-            _move(image, root / "images" / split / image.name)
+            move(image, root / "images" / split / image.name)
             if label.is_file():
-                _move(label, root / "labels" / split / label.name)
+                move(label, root / "labels" / split / label.name)
         report.notes.append(_split_note())
     data = {"train": "images/train", "val": "images/val", "names": names}
     (root / "data.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
@@ -247,7 +293,7 @@ def _yolo_images_folder(root: Path, raw: str) -> Path | None:
     return None
 
 
-def _labels_folder(images: Path) -> Path:
+def labels_folder(images: Path) -> Path:
     parts = list(images.parts)
     index = len(parts) - 1 - parts[::-1].index("images") if "images" in parts else None
     if index is None:
@@ -257,46 +303,67 @@ def _labels_folder(images: Path) -> Path:
 
 
 def _has_polygon_labels(images: Path) -> bool:
-    for label_file in sorted(_labels_folder(images).glob("*.txt"))[:50]:
+    for label_file in sorted(labels_folder(images).glob("*.txt"))[:50]:
         for line in label_file.read_text(errors="replace").splitlines():
             if len(line.split()) > 5:
                 return True
     return False
 
 
-def _check_labels(root: Path, splits: dict[str, Path], class_count: int, report: Report) -> None:
+def _check_labels(root: Path, splits: dict[str, Path], names: list[str], report: Report) -> None:
+    """Every label line (class in range, coordinates in 0..1), objects per class, and unpaired images and labels."""
     for split, images in splits.items():
-        labels = _labels_folder(images)
+        labels = labels_folder(images)
         if not labels.is_dir():
-            report.problem(_relative(labels, root) + "/", f"No labels folder for the {split} images.")
+            report.problem(_relative(labels, root) + "/", f"No labels folder for the {split} images.", split=split)
             continue
-        for label_file in sorted(labels.glob("*.txt")):
-            try:
-                lines = label_file.read_text().splitlines()
-            except UnicodeDecodeError:
-                report.problem(_relative(label_file, root), "Not a text file.")
+        counts = report.class_counts.setdefault(split, dict.fromkeys(names, 0))
+        label_files = sorted(labels.glob("*.txt"))
+        for label_file in label_files:
+            _check_label_file(label_file, _relative(label_file, root), split, names, counts, report)
+        image_files = images_in(images)
+        unpaired = [
+            (
+                image_files,
+                label_files,
+                FindingKind.IMAGE_WITHOUT_LABEL,
+                "No label file: trained on as background.",
+            ),
+            (label_files, image_files, FindingKind.LABEL_WITHOUT_IMAGE, "No image with this name."),
+        ]
+        for files, partners, kind, problem in unpaired:
+            stems = {partner.stem for partner in partners}
+            for file in files:
+                if file.stem not in stems:
+                    report.problem(_relative(file, root), problem, kind=kind, split=split)
+
+
+def _check_label_file(path: Path, name: str, split: str, names: list[str], counts: dict, report: Report) -> None:
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError:
+        report.problem(name, "Not a text file.", kind=FindingKind.BAD_LABEL, split=split)
+        return
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            cls = int(fields[0])
+            values = [float(v) for v in fields[1:]]
+        except ValueError:
+            problem = "Not a class number and coordinates."
+        else:
+            if not 0 <= cls < len(names):
+                problem = f"Class {cls} is not one of the {len(names)} classes in data.yaml (0 to {len(names) - 1})."
+            elif len(values) < 4 or len(values) % 2:
+                problem = "A box needs four coordinates, a polygon pairs of them."
+            elif outside := [v for v in values if not 0 <= v <= 1]:
+                problem = f"Coordinate {outside[0]:g} is outside 0..1."
+            else:
+                counts[names[cls]] += 1
                 continue
-            for number, line in enumerate(lines, 1):
-                fields = line.split()
-                if not fields:
-                    continue
-                try:
-                    cls = int(fields[0])
-                    values = [float(v) for v in fields[1:]]
-                except ValueError:
-                    report.problem(f"{_relative(label_file, root)}:{number}", "Not a class number and coordinates.")
-                    break
-                if not 0 <= cls < class_count:
-                    report.problem(
-                        f"{_relative(label_file, root)}:{number}",
-                        f"Class {cls} is not one of the {class_count} classes in data.yaml.",
-                    )
-                    break
-                if len(values) < 4 or any(not 0 <= v <= 1 for v in values):
-                    report.problem(
-                        f"{_relative(label_file, root)}:{number}", "Coordinates must be at least four numbers in 0..1."
-                    )
-                    break
+        report.problem(name, problem, kind=FindingKind.BAD_LABEL, split=split, line=number)
 
 
 # COCO
@@ -363,10 +430,10 @@ def _convert_coco(root: Path, files: list[Path], report: Report) -> None:
                     report.problem(_relative(path, root), f"{file_name} is listed but not in the data set.")
                     continue
                 target_split = assignment[image["id"]]
-                _move(source, root / "images" / target_split / source.name)
+                move(source, root / "images" / target_split / source.name)
                 label = (labels / file_name).with_suffix(".txt")
                 if label.is_file():
-                    _move(label, root / "labels" / target_split / f"{source.stem}.txt")
+                    move(label, root / "labels" / target_split / f"{source.stem}.txt")
             (scratch / f"{stem}.json").unlink()
     if len(splits) == 1:
         report.notes.append(_split_note())
@@ -390,11 +457,11 @@ def _assign_splits(images: list[dict], split: str | None) -> dict:
         return {image["id"]: split for image in images}
     if split == "test":
         return {image["id"]: "val" for image in images}
-    val = _val_share([image["id"] for image in images])
+    val = val_share([image["id"] for image in images])
     return {image["id"]: ("val" if image["id"] in val else "train") for image in images}
 
 
-def _move(source: Path, target: Path) -> None:
+def move(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(source, target)
 
@@ -402,26 +469,73 @@ def _move(source: Path, target: Path) -> None:
 # Every file
 
 
-def _check_files(root: Path, folder: Path, report: Report) -> None:
-    """Files that are neither images nor labels, and images that cannot be read or are too large."""
-    Image.MAX_IMAGE_PIXELS = None  # the limit below is ours, with a finding instead of a warning
+def _check_files(root: Path, report: Report) -> None:
+    """Every file: not an image, unreadable, truncated or too large; the same image in train and val; image sizes."""
+    images = []
     for path in sorted(root.rglob("*")):
-        if not path.is_file():
+        if not path.is_file() or path.suffix.lower() in OTHER_SUFFIXES:
             continue
-        suffix = path.suffix.lower()
-        if suffix in OTHER_SUFFIXES:
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            images.append(path)
+        else:
+            report.problem(
+                _relative(path, root),
+                "Not an image, a label or a data set description file.",
+                kind=FindingKind.NOT_AN_IMAGE,
+                split=_split_of(path, report),
+            )
+    # Decoding and hashing release the GIL: threads keep every core busy.
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        inspected = []
+        for result in pool.map(_inspect_image, images):
+            inspected.append(result)
+            if report.on_progress and len(inspected) % PROGRESS_EVERY == 0:
+                report.on_progress(len(inspected) / len(images))
+    first_in_train, sizes = {}, []
+    for path, (kind, problem, size, digest) in zip(images, inspected, strict=True):
+        split, name = _split_of(path, report), _relative(path, root)
+        if kind:
+            report.problem(name, problem, kind=kind, split=split)
             continue
-        if suffix not in IMAGE_SUFFIXES:
-            report.problem(_relative(path, folder), "Not an image, a label or a data set description file.")
-            continue
-        try:
+        sizes.append(size)
+        if split == "train":
+            first_in_train.setdefault(digest, name)
+        elif split == "val" and digest in first_in_train:
+            report.problem(
+                name, f"The same image as {first_in_train[digest]} in train.", kind=FindingKind.DUPLICATE, split=split
+            )
+    if sizes:
+        smallest, largest = min(sizes, key=lambda s: s[0] * s[1]), max(sizes, key=lambda s: s[0] * s[1])
+        report.image_sizes = {"smallest": f"{smallest[0]}×{smallest[1]}", "largest": f"{largest[0]}×{largest[1]}"}
+
+
+def _inspect_image(path: Path) -> tuple[str, str, tuple[int, int], str]:
+    """(finding kind or "", problem, (width, height), SHA-256) of one image, decoded in full."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
             with Image.open(path) as image:
                 width, height = image.size
-        except (UnidentifiedImageError, OSError):
-            report.problem(_relative(path, folder), "Cannot be read as an image.")
-            continue
-        if width * height > settings.MAX_IMAGE_PIXELS:
-            report.problem(
-                _relative(path, folder),
-                f"{width}×{height} pixels is over the limit of {settings.MAX_IMAGE_PIXELS:,} pixels.",
-            )
+                if width * height > settings.MAX_IMAGE_PIXELS:
+                    limit = settings.MAX_IMAGE_PIXELS
+                    return (
+                        FindingKind.TOO_MANY_PIXELS,
+                        f"{width}×{height} pixels is over the limit of {limit:,}.",
+                        (0, 0),
+                        "",
+                    )
+                image.load()  # a truncated file fails here, not at open()
+    except Image.DecompressionBombError as error:
+        return FindingKind.TOO_MANY_PIXELS, str(error).split(" could be")[0] + ".", (0, 0), ""
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        reason = "it is truncated" if "truncated" in str(error) else "not a readable image"
+        return FindingKind.UNREADABLE_IMAGE, f"Cannot be read: {reason}.", (0, 0), ""
+    with open(path, "rb") as file:
+        return "", "", (width, height), hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _split_of(path: Path, report: Report) -> str:
+    for split, folder in report.split_folders.items():
+        if path.is_relative_to(folder):
+            return split
+    return ""

@@ -17,6 +17,45 @@ class TaskType(models.TextChoices):
     INSTANCE_SEGMENTATION = "instance_segmentation", _("Instance segmentation")
 
 
+class FindingKind(models.TextChoices):
+    """What a check found in a dataset version; each finding names a file, and a line where there is one."""
+
+    LAYOUT = "layout", _("Layout")
+    EMPTY_VAL = "empty_val", _("Empty or missing val split")
+    NOT_AN_IMAGE = "not_an_image", _("Not an image")
+    UNREADABLE_IMAGE = "unreadable_image", _("Unreadable or truncated image")
+    TOO_MANY_PIXELS = "too_many_pixels", _("Image over the pixel limit")
+    BAD_LABEL = "bad_label", _("Label line out of range or malformed")
+    IMAGE_WITHOUT_LABEL = "image_without_label", _("Image without a label file")
+    LABEL_WITHOUT_IMAGE = "label_without_image", _("Label file without an image")
+    DUPLICATE = "duplicate", _("The same image in train and val")
+
+
+# Worth knowing, but training works: an image without labels is a background image to YOLO.
+WARNINGS = {FindingKind.IMAGE_WITHOUT_LABEL, FindingKind.LABEL_WITHOUT_IMAGE, FindingKind.DUPLICATE}
+
+
+class Fix(models.TextChoices):
+    """One-click repairs; each makes a new version and leaves the old one as it was."""
+
+    DROP_BAD_FILES = "drop_bad_files", _("Drop the bad files")
+    MAKE_VAL_SPLIT = "make_val_split", _("Make a val split from train")
+
+
+# The findings each fix repairs.
+FIXES = {
+    Fix.DROP_BAD_FILES: {
+        FindingKind.NOT_AN_IMAGE,
+        FindingKind.UNREADABLE_IMAGE,
+        FindingKind.TOO_MANY_PIXELS,
+        FindingKind.BAD_LABEL,
+        FindingKind.LABEL_WITHOUT_IMAGE,
+        FindingKind.DUPLICATE,
+    },
+    Fix.MAKE_VAL_SPLIT: {FindingKind.EMPTY_VAL},
+}
+
+
 class DatasetQuerySet(models.QuerySet):
     def owned_by(self, user) -> "DatasetQuerySet":
         if not user.is_authenticated:
@@ -87,8 +126,16 @@ class DatasetVersion(models.Model):
     task_types = models.JSONField(_("tasks"), default=list, blank=True)
     # {"splits": {"train": 160, "val": 40}, "classes": ["cat", "dog"], "notes": ["..."]}
     summary = models.JSONField(_("summary"), default=dict, blank=True)
-    # [{"file": "train/cat/x.txt", "problem": "..."}]: what keeps the version from being used.
+    # [{"kind", "split", "file", "line", "problem"}], files relative to the prepared data set.
     findings = models.JSONField(_("findings"), default=list, blank=True)
+    # A version made by a one-click fix of another.
+    derived_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="fixed_versions"
+    )
+    fix = models.CharField(_("fix"), max_length=20, choices=Fix.choices, blank=True)
+    # [{"name": "previews/<sha256>/0.png", "caption": "circle, square"}]: drawn once by the checking worker.
+    previews = models.JSONField(_("previews"), default=list, blank=True)
+    check_progress = models.FloatField(_("check progress"), default=0)  # 0 to 1, while pending
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
 
@@ -112,6 +159,26 @@ class DatasetVersion(models.Model):
         """Images per split, train first (PostgreSQL's jsonb keeps no key order)."""
         splits = self.summary.get("splits", {})
         return sorted(splits.items(), key=lambda item: (item[0] != "train", item[0] != "val", item[0]))
+
+    @property
+    def blocking_findings(self) -> list[dict]:
+        return [finding for finding in self.findings if finding["kind"] not in WARNINGS]
+
+    def findings_of(self, kind: str = "", split: str = "") -> list[dict]:
+        """The findings of one kind and split ("" for any)."""
+        return [f for f in self.findings if kind in ("", f["kind"]) and split in ("", f["split"])]
+
+    @property
+    def finding_counts(self) -> dict[str, int]:
+        counts = {}
+        for finding in self.findings:
+            counts[finding["kind"]] = counts.get(finding["kind"], 0) + 1
+        return counts
+
+    @property
+    def available_fixes(self) -> list[str]:
+        kinds = self.finding_counts.keys()
+        return [fix for fix, repairs in FIXES.items() if repairs & kinds]
 
     @property
     def is_ready(self) -> bool:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from datasets import archives, folders
 from datasets.models import Dataset, DatasetVersion
-from datasets.tasks import check_dataset_version
+from datasets.tasks import check_dataset_version, fix_dataset_version
 
 CHUNK = 1024 * 1024
 
@@ -92,6 +93,19 @@ def register_folder(*, owner, name: str, path: str) -> DatasetVersion:
     return version
 
 
+def fix_version(version: DatasetVersion, fix: str) -> DatasetVersion:
+    """A new version that a worker builds from this one with the fix applied (the old one stays as it was)."""
+    if fix not in version.available_fixes:
+        raise ValidationError({"fix": [_("This version has nothing that this fix repairs.")]})
+    dataset = version.dataset
+    with transaction.atomic():
+        name = f"v{version.number} + {fix}"
+        fixed, _created = _new_version(dataset.owner, dataset.name, archive_name=name, derived_from=version, fix=fix)
+        fixed.save()
+        transaction.on_commit(lambda: fix_dataset_version.enqueue(fixed.id))
+    return fixed
+
+
 def delete_version(version: DatasetVersion) -> None:
     if version.trainingjob_set.exists():
         raise DatasetInUse(_("Experiments trained on this version; delete them first."))
@@ -100,14 +114,22 @@ def delete_version(version: DatasetVersion) -> None:
         version.delete()
         if not dataset.versions.exists():
             dataset.delete()
-    if version.archive:
-        version.archive.delete(save=False)
+    _delete_files([version])
 
 
 def delete_dataset(dataset: Dataset) -> None:
     if DatasetVersion.objects.filter(dataset=dataset, trainingjob__isnull=False).exists():
         raise DatasetInUse(_("Experiments trained on a version of this dataset; delete them first."))
-    archives_to_delete = [v.archive for v in dataset.versions.all() if v.archive]
+    versions = list(dataset.versions.all())
     dataset.delete()
-    for archive in archives_to_delete:
-        archive.delete(save=False)
+    _delete_files(versions)
+
+
+def _delete_files(deleted: list[DatasetVersion]) -> None:
+    """The archives of deleted versions, and their previews unless another version has the same content."""
+    for version in deleted:
+        if version.archive:
+            version.archive.delete(save=False)
+        if not DatasetVersion.objects.filter(content_hash=version.content_hash).exists():
+            for preview in version.previews:
+                default_storage.delete(preview["name"])

@@ -1,14 +1,26 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from datasets import services
-from datasets.models import Dataset, DatasetVersion, get_owned_dataset_or_404, get_owned_version_or_404
+from datasets.models import (
+    DATASET_NOT_FOUND,
+    Dataset,
+    DatasetVersion,
+    FindingKind,
+    get_owned_dataset_or_404,
+    get_owned_version_or_404,
+)
+from platform_site.pages import refused
+from platform_site.pagination import InvalidPageParameter, Paginator, page_params
+
+FINDINGS_PER_PAGE = 50
 
 
 class UploadForm(forms.Form):
@@ -59,13 +71,81 @@ def dataset_detail(request, dataset_id):
 
 
 @login_required
+@require_safe
+def version_detail(request, version_id):
+    """A version's check report: class balance, then its findings, filtered by kind and split, a page at a time."""
+    version = get_owned_version_or_404(request.user, version_id)
+    kind, split = request.GET.get("kind", ""), request.GET.get("split", "")
+    try:
+        if kind not in ("", *FindingKind.values):
+            raise InvalidPageParameter("kind", _("one of %(kinds)s.") % {"kinds": ", ".join(FindingKind.values)})
+        if split not in ("", "train", "val"):
+            raise InvalidPageParameter("split", _("train or val."))
+        number, _per_page = page_params(request.GET)
+    except InvalidPageParameter as error:
+        return render(request, "400.html", {"param": error.param, "message": error.message}, status=400)
+    findings = Paginator(version.findings_of(kind, split), FINDINGS_PER_PAGE).page(number)
+    context = {
+        "version": version,
+        "findings": findings,
+        "kind": kind,
+        "split": split,
+        "kinds": [
+            (value, label, count)
+            for value, label in FindingKind.choices
+            if (count := version.finding_counts.get(value))
+        ],  # fmt: skip
+        "balance": _class_balance(version),
+        "checking": version.status == DatasetVersion.Status.PENDING,
+    }
+    return render(request, "datasets/version_detail.html", context)
+
+
+def _class_balance(version: DatasetVersion) -> list[dict]:
+    """Per class: its count in each split, and the largest count to draw the bars against."""
+    counts = version.summary.get("class_counts", {})
+    rows = [{"name": name, "splits": [(split, counts[split].get(name, 0)) for split in ("train", "val")
+                                      if split in counts]} for name in version.summary.get("classes", [])]  # fmt: skip
+    largest = max((count for row in rows for _split, count in row["splits"]), default=0)
+    return [{**row, "max": largest} for row in rows]
+
+
+@login_required
+@require_safe
+def version_preview(request, version_id, index):
+    """One of a version's thumbnails, read from the storage for its owner (never a public URL)."""
+    version = get_owned_version_or_404(request.user, version_id)
+    previews = version.previews
+    if not (index.isascii() and index.isdigit() and int(index) < len(previews)):
+        raise Http404(DATASET_NOT_FOUND)
+    try:
+        file = default_storage.open(previews[int(index)]["name"], "rb")
+    except OSError:
+        raise Http404(DATASET_NOT_FOUND) from None
+    response = FileResponse(file, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"  # a version never changes
+    return response
+
+
+@login_required
+@require_POST
+def version_fix(request, version_id):
+    version = get_owned_version_or_404(request.user, version_id)
+    try:
+        fixed = services.fix_version(version, request.POST.get("fix", ""))
+    except ValidationError as error:
+        return refused(request, error.message_dict["fix"][0], reverse("version_detail", args=[version.id]))
+    return redirect("version_detail", fixed.id)
+
+
+@login_required
 @require_POST
 def dataset_delete(request, dataset_id):
     dataset = get_owned_dataset_or_404(request.user, dataset_id)
     try:
         services.delete_dataset(dataset)
     except services.DatasetInUse as error:
-        return render(request, "400.html", {"message": str(error)}, status=409)
+        return refused(request, str(error), reverse("dataset_detail", args=[dataset.id]))
     return redirect("dataset_list")
 
 
@@ -76,7 +156,7 @@ def version_delete(request, version_id):
     try:
         services.delete_version(version)
     except services.DatasetInUse as error:
-        return render(request, "400.html", {"message": str(error)}, status=409)
+        return refused(request, str(error), reverse("version_detail", args=[version.id]))
     if Dataset.objects.filter(pk=version.dataset_id).exists():
         return redirect("dataset_detail", version.dataset_id)
     return redirect("dataset_list")

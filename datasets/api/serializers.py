@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from datasets.models import Dataset, DatasetVersion
+from datasets.models import Dataset, DatasetVersion, FindingKind, Fix
 from platform_site.serializer_fields import TextField
 
 
@@ -12,9 +12,30 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
         model = DatasetVersion
         fields = [
             "id", "dataset", "name", "number", "status", "format", "task_types", "archive_name", "source_path",
-            "size_bytes", "content_hash", "summary", "findings", "created_at", "checked_at",
+            "size_bytes", "content_hash", "summary", "finding_counts", "fixes", "derived_from", "fix",
+            "created_at", "checked_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    finding_counts = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="Findings by kind; the list is at .../findings."
+    )
+    fix = serializers.CharField(read_only=True, help_text='The fix that made this version from derived_from, or "".')
+    fixes = serializers.ListField(
+        source="available_fixes", child=serializers.CharField(), read_only=True, help_text="Fixes that apply."
+    )
+
+
+class FindingSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=FindingKind.choices)
+    split = serializers.CharField(help_text='"train", "val", or "" outside both.')
+    file = serializers.CharField(help_text="Relative to the prepared data set.")
+    line = serializers.IntegerField(allow_null=True, help_text="The line of a label file, from 1.")
+    problem = serializers.CharField()
+
+
+class FixSerializer(serializers.Serializer):
+    fix = serializers.ChoiceField(choices=Fix.choices)
 
 
 class DatasetSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -11,9 +12,12 @@ from datasets.api.serializers import (
     DatasetSerializer,
     DatasetUploadSerializer,
     DatasetVersionSerializer,
+    FindingSerializer,
+    FixSerializer,
 )
-from datasets.models import Dataset, get_owned_dataset_or_404, get_owned_version_or_404
-from platform_site.api_docs import ERROR_RESPONSES, ErrorSerializer
+from datasets.models import Dataset, DatasetVersion, FindingKind, get_owned_dataset_or_404, get_owned_version_or_404
+from platform_site.api_docs import ERROR_RESPONSES, PAGE_HEADERS, ErrorSerializer
+from platform_site.pagination import HeaderPagination
 from platform_site.parsers import SafeJSONParser
 
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -96,13 +100,54 @@ class DatasetViewSet(
         responses={200: DatasetVersionSerializer, **ERROR_RESPONSES},
     ),
     destroy=extend_schema(summary="Delete a dataset version", parameters=[ID], responses={204: None, **IN_USE}),
+    findings=extend_schema(
+        summary="The version's check report: every finding, by file and line, paged like the experiments list",
+        parameters=[
+            ID,
+            *PAGE_HEADERS,
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=FindingKind.values, description="One kind only."),
+            OpenApiParameter("split", OpenApiTypes.STR, enum=["train", "val"], description="One split only."),
+        ],
+        responses={200: FindingSerializer(many=True), **ERROR_RESPONSES},
+    ),
+    fixes=extend_schema(
+        summary="Apply a one-click fix: a new version, built and checked by a worker",
+        parameters=[ID],
+        request=FixSerializer,
+        responses={201: DatasetVersionSerializer, **ERROR_RESPONSES},
+    ),
 )
 class DatasetVersionViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = DatasetVersionSerializer
     lookup_value_regex = "[^/]+"
 
+    def get_queryset(self):
+        return DatasetVersion.objects.owned_by(self.request.user)
+
     def get_object(self):
         return get_owned_version_or_404(self.request.user, self.kwargs["pk"])
+
+    @action(detail=True, methods=["get"], pagination_class=HeaderPagination)
+    def findings(self, request, pk=None):
+        version = self.get_object()
+        kind, split = request.query_params.get("kind", ""), request.query_params.get("split", "")
+        if kind not in ("", *FindingKind.values):
+            raise ValidationError({"kind": [f"One of: {', '.join(FindingKind.values)}."]})
+        if split not in ("", "train", "val"):
+            raise ValidationError({"split": ["train or val."]})
+        page = self.paginate_queryset(version.findings_of(kind, split))
+        return self.get_paginated_response(FindingSerializer(page, many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def fixes(self, request, pk=None):
+        version = self.get_object()
+        serializer = FixSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            fixed = services.fix_version(version, serializer.validated_data["fix"])
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response(DatasetVersionSerializer(fixed).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, version):
         try:

@@ -26,17 +26,24 @@ def wait_until_live(page, stack):
         raise AssertionError(f"the page never connected\n{server.tail()}\n{worker.tail()}") from None
 
 
-def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack, demo_datasets):
-    url, server, worker = stack
+def sign_in(page) -> None:
     page.goto("/")
     page.fill("#id_username", "demo")
     page.fill("#id_password", "demo1234")
     page.click("button[type=submit]")
 
+
+def choose_archive(page, name: str, archive: bytes) -> None:
+    """Fills in the Datasets page's upload form."""
     page.goto("/datasets/")
-    page.fill("#id_name", "shapes")
-    archive = zip_folder(demo_datasets / "shapes-cls")
-    page.set_input_files("#id_file", {"name": "shapes.zip", "mimeType": "application/zip", "buffer": archive})
+    page.fill("#id_name", name)
+    page.set_input_files("#id_file", {"name": f"{name}.zip", "mimeType": "application/zip", "buffer": archive})
+
+
+def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack, demo_datasets):
+    url, server, worker = stack
+    sign_in(page)
+    choose_archive(page, "shapes", zip_folder(demo_datasets / "shapes-cls"))
     # The page moves on once the upload is done: keep what the progress bar showed across that.
     page.evaluate("""() => {
         const bar = document.getElementById("upload-progress");

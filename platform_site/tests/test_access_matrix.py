@@ -20,6 +20,8 @@ import jwt
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework_simplejwt.tokens import AccessToken
@@ -55,6 +57,8 @@ ROUTES = {
     # DELETE: 409, the experiment trains on the version.
     "dataset-detail": (OWNER, {"GET": 200, "DELETE": 409, "OPTIONS": 200}),
     "dataset-version-detail": (OWNER, {"GET": 200, "DELETE": 409, "OPTIONS": 200}),
+    "dataset-version-findings": (OWNER, {"GET": 200, "OPTIONS": 200}),
+    "dataset-version-fixes": (OWNER, {"POST": 400, "OPTIONS": 200}),
     "experiment-list": (OWNER, {"GET": 200, "POST": 400, "OPTIONS": 200}),
     "experiment-detail": (OWNER, {"GET": 200, "OPTIONS": 200}),
     "experiment-cancel": (OWNER, {"POST": 200, "OPTIONS": 200}),
@@ -72,6 +76,10 @@ ROUTES = {
     "dataset_detail": (OWNER, {"GET": 200}),
     "dataset_delete": (OWNER, {"POST": 409}),
     "version_delete": (OWNER, {"POST": 409}),
+    "version_detail": (OWNER, {"GET": 200}),
+    # POST: 409, nothing in the version for that fix to repair.
+    "version_fix": (OWNER, {"POST": 409}),
+    "version_preview": (OWNER, {"GET": 200}),
     "project_section": (OWNER, {"GET": 200}),
     "experiment_new": (OWNER, {"GET": 200, "POST": 400}),
     "experiment_detail": (OWNER, {"GET": 200}),
@@ -126,9 +134,12 @@ def world(db):
     inactive = users.create_user("inactive", password="pw-inactive-1234", is_active=False)
     project = Project.objects.create(owner=owner, name=f"{SECRET} project", description=f"{SECRET} description")
     dataset = Dataset.objects.create(owner=owner, name=f"{SECRET} dataset")
+    preview = default_storage.save("previews/world/0.png", ContentFile(b"\x89PNG " + SECRET.encode()))
     version = DatasetVersion.objects.create(
-        dataset=dataset, number=1, status="ready", source_path=f"{SECRET}-folder", task_types=["image_classification"]
-    )
+        dataset=dataset, number=1, status="ready", source_path=f"{SECRET}-folder", task_types=["image_classification"],
+        findings=[{"kind": "duplicate", "split": "val", "file": f"{SECRET}.png", "line": None, "problem": SECRET}],
+        previews=[{"name": preview, "caption": SECRET}],
+    )  # fmt: skip
     job = TrainingJob.objects.create(
         project=project,
         dataset_version=version,
@@ -225,6 +236,7 @@ def url_for(key: str, world, object_id=None) -> str:
         "experiment_id": job_id,
         "dataset_id": dataset_id,
         "version_id": version_id,
+        "index": 0,
         "pk": next((pk for prefix, pk in pks.items() if key.startswith(prefix)), project_id),
         "object_id": project_id,
         "id": world["owner"].id,
