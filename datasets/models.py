@@ -160,10 +160,6 @@ class DatasetVersion(models.Model):
         splits = self.summary.get("splits", {})
         return sorted(splits.items(), key=lambda item: (item[0] != "train", item[0] != "val", item[0]))
 
-    @property
-    def blocking_findings(self) -> list[dict]:
-        return [finding for finding in self.findings if finding["kind"] not in WARNINGS]
-
     def findings_of(self, kind: str = "", split: str = "") -> list[dict]:
         """The findings of one kind and split ("" for any)."""
         return [f for f in self.findings if kind in ("", f["kind"]) and split in ("", f["split"])]

@@ -85,16 +85,13 @@ def version_detail(request, version_id):
     except InvalidPageParameter as error:
         return render(request, "400.html", {"param": error.param, "message": error.message}, status=400)
     findings = Paginator(version.findings_of(kind, split), FINDINGS_PER_PAGE).page(number)
+    counts = version.finding_counts
     context = {
         "version": version,
         "findings": findings,
         "kind": kind,
         "split": split,
-        "kinds": [
-            (value, label, count)
-            for value, label in FindingKind.choices
-            if (count := version.finding_counts.get(value))
-        ],  # fmt: skip
+        "kinds": [(value, label, counts[value]) for value, label in FindingKind.choices if value in counts],
         "balance": _class_balance(version),
         "checking": version.status == DatasetVersion.Status.PENDING,
     }
@@ -104,8 +101,10 @@ def version_detail(request, version_id):
 def _class_balance(version: DatasetVersion) -> list[dict]:
     """Per class: its count in each split, and the largest count to draw the bars against."""
     counts = version.summary.get("class_counts", {})
-    rows = [{"name": name, "splits": [(split, counts[split].get(name, 0)) for split in ("train", "val")
-                                      if split in counts]} for name in version.summary.get("classes", [])]  # fmt: skip
+    splits = [split for split in ("train", "val") if split in counts]
+    rows = []
+    for name in version.summary.get("classes", []):
+        rows.append({"name": name, "splits": [(split, counts[split].get(name, 0)) for split in splits]})
     largest = max((count for row in rows for _split, count in row["splits"]), default=0)
     return [{**row, "max": largest} for row in rows]
 
