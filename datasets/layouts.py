@@ -262,7 +262,7 @@ def _prepare_yolo(root: Path, yaml_path: Path, report: Report) -> None:
     report.splits = {split: len(images_in(folder)) for split, folder in splits.items()}
     report.split_folders = splits
     report.task_types = [TaskType.OBJECT_DETECTION]
-    if _has_polygon_labels(splits["train"]):
+    if has_polygon_labels(splits["train"]):
         report.task_types.append(TaskType.INSTANCE_SEGMENTATION)
     _check_labels(root, splits, [str(n) for n in names], report)
 
@@ -302,7 +302,7 @@ def labels_folder(images: Path) -> Path:
     return Path(*parts)
 
 
-def _has_polygon_labels(images: Path) -> bool:
+def has_polygon_labels(images: Path) -> bool:
     for label_file in sorted(labels_folder(images).glob("*.txt"))[:50]:
         for line in label_file.read_text(errors="replace").splitlines():
             if len(line.split()) > 5:

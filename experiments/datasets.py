@@ -12,10 +12,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from datasets.folders import DatasetError, resolve  # noqa: F401 (services and the runner use them from here)
+from datasets.layouts import IMAGE_SUFFIXES, has_polygon_labels
 from experiments.models import TrainingJob
 
 Task = TrainingJob.TaskType
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def check_layout(path: Path, task_type: str) -> None:
@@ -82,18 +82,9 @@ def _check_yolo_yaml(path: Path, task_type: str) -> None:
             raise DatasetError(
                 _("The %(split)s images folder (%(folder)s) has no images.") % {"split": split, "folder": data[split]}
             )
-    if task_type == Task.INSTANCE_SEGMENTATION and not _has_polygon_labels(base / str(data["val"])):
+    if task_type == Task.INSTANCE_SEGMENTATION and not has_polygon_labels(base / str(data["val"])):
         raise DatasetError(_("The labels are boxes, not polygons: segmentation needs polygon labels."))
 
 
 def _has_image(folder: Path) -> bool:
     return any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir() if p.is_file())
-
-
-def _has_polygon_labels(images: Path) -> bool:
-    labels = Path(str(images).replace("/images", "/labels", 1))
-    for label_file in sorted(labels.glob("*.txt"))[:20]:
-        for line in label_file.read_text().splitlines():
-            if len(line.split()) > 5:
-                return True
-    return False
