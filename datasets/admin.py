@@ -23,4 +23,8 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "format", "size_bytes", "created_at", "checked_at"]
     list_filter = ["status", "format"]
     list_select_related = ["dataset"]
-    readonly_fields = ["content_hash", "findings", "summary", "task_types", "checked_at"]
+    # A version is immutable once checked: what the check and the fixes wrote is shown, not edited.
+    readonly_fields = [
+        "content_hash", "findings", "summary", "task_types", "previews", "derived_from", "fix", "check_progress",
+        "checked_at",
+    ]  # fmt: skip

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
@@ -160,8 +161,13 @@ class DatasetVersion(models.Model):
         splits = self.summary.get("splits", {})
         return sorted(splits.items(), key=lambda item: (item[0] != "train", item[0] != "val", item[0]))
 
-    def findings_of(self, kind: str = "", split: str = "") -> list[dict]:
-        """The findings of one kind and split ("" for any)."""
+    def findings_of(self, params) -> list[dict]:
+        """The findings a query string asks for (kind, split); ValidationError names a parameter that is wrong."""
+        kind, split = params.get("kind", ""), params.get("split", "")
+        if kind not in ("", *FindingKind.values):
+            raise ValidationError({"kind": [_("one of %(kinds)s.") % {"kinds": ", ".join(FindingKind.values)}]})
+        if split not in ("", "train", "val"):
+            raise ValidationError({"split": [_("train or val.")]})
         return [f for f in self.findings if kind in ("", f["kind"]) and split in ("", f["split"])]
 
     @property

@@ -75,22 +75,21 @@ def dataset_detail(request, dataset_id):
 def version_detail(request, version_id):
     """A version's check report: class balance, then its findings, filtered by kind and split, a page at a time."""
     version = get_owned_version_or_404(request.user, version_id)
-    kind, split = request.GET.get("kind", ""), request.GET.get("split", "")
     try:
-        if kind not in ("", *FindingKind.values):
-            raise InvalidPageParameter("kind", _("one of %(kinds)s.") % {"kinds": ", ".join(FindingKind.values)})
-        if split not in ("", "train", "val"):
-            raise InvalidPageParameter("split", _("train or val."))
+        selected = version.findings_of(request.GET)
         number, _per_page = page_params(request.GET)
+    except ValidationError as error:
+        (param, messages), *_rest = error.message_dict.items()
+        return render(request, "400.html", {"param": param, "message": messages[0]}, status=400)
     except InvalidPageParameter as error:
         return render(request, "400.html", {"param": error.param, "message": error.message}, status=400)
-    findings = Paginator(version.findings_of(kind, split), FINDINGS_PER_PAGE).page(number)
+    findings = Paginator(selected, FINDINGS_PER_PAGE).page(number)
     counts = version.finding_counts
     context = {
         "version": version,
         "findings": findings,
-        "kind": kind,
-        "split": split,
+        "kind": request.GET.get("kind", ""),
+        "split": request.GET.get("split", ""),
         "kinds": [(value, label, counts[value]) for value, label in FindingKind.choices if value in counts],
         "balance": _class_balance(version),
         "checking": version.status == DatasetVersion.Status.PENDING,

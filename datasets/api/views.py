@@ -130,12 +130,11 @@ class DatasetVersionViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
     @action(detail=True, methods=["get"], pagination_class=HeaderPagination)
     def findings(self, request, pk=None):
         version = self.get_object()
-        kind, split = request.query_params.get("kind", ""), request.query_params.get("split", "")
-        if kind not in ("", *FindingKind.values):
-            raise ValidationError({"kind": [f"One of: {', '.join(FindingKind.values)}."]})
-        if split not in ("", "train", "val"):
-            raise ValidationError({"split": ["train or val."]})
-        page = self.paginate_queryset(version.findings_of(kind, split))
+        try:
+            selected = version.findings_of(request.query_params)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        page = self.paginate_queryset(selected)
         return self.get_paginated_response(FindingSerializer(page, many=True).data)
 
     @action(detail=True, methods=["post"])
