@@ -76,9 +76,12 @@ def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack
     for _ in range(600):  # up to about a minute, sampled every 100 ms
         badge = row.locator(".badge").first.inner_text().strip()
         badges.add(badge.split(" (")[0])
-        bar = row.locator("progress.epoch-progress")
-        if bar.count():
-            seen_progress.add(int(bar.get_attribute("value")))
+        # Read in one step: the bar may go between a count() and a get_attribute() when the run ends.
+        value = page.evaluate(
+            "document.querySelector('table.experiments tbody tr:first-child progress.epoch-progress')?.value"
+        )
+        if value is not None:
+            seen_progress.add(int(value))
         if "완료" in badge:
             break
         page.wait_for_timeout(100)
