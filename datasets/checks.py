@@ -15,10 +15,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from datasets import archives, fixes, layouts, previews
+from datasets import archives, fixes, layouts, live, previews
 from datasets.models import DatasetVersion
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,7 @@ def check_version(version_id: int) -> DatasetVersion | None:
         "checked_at": timezone.now(),
         "content_hash": version.content_hash,
     }
-    DatasetVersion.objects.filter(pk=version.pk).update(**fields)
-    version.refresh_from_db()
+    _finish(version, **fields)
     logger.info("Dataset version %s checked: %s, %d findings", version.pk, version.status, len(report.findings))
     return version
 
@@ -78,9 +78,7 @@ def build_fixed_version(version_id: int) -> DatasetVersion | None:
     except (OSError, ValueError, KeyError) as error:  # ArchiveError is a ValueError
         logger.exception("Dataset version %s: the fix failed", version.pk)
         finding = {"kind": "layout", "split": "", "file": ".", "line": None, "problem": f"The fix failed: {error}"}
-        DatasetVersion.objects.filter(pk=version.pk).update(
-            status=Status.INVALID, findings=[finding], checked_at=timezone.now()
-        )
+        _finish(version, status=Status.INVALID, findings=[finding], checked_at=timezone.now())
         return None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -132,7 +130,16 @@ def _fetch_and_prepare(version: DatasetVersion, draw_previews=False) -> tuple[Pa
 
 def _progress(version: DatasetVersion, done: float) -> None:
     """How far a pending version's check is, for its page."""
-    DatasetVersion.objects.filter(pk=version.pk, status=Status.PENDING).update(check_progress=done)
+    with transaction.atomic():
+        if DatasetVersion.objects.filter(pk=version.pk, status=Status.PENDING).update(check_progress=done):
+            live.record_check_progress(version, done)
+
+
+def _finish(version: DatasetVersion, **fields) -> None:
+    with transaction.atomic():
+        DatasetVersion.objects.filter(pk=version.pk).update(**fields)
+        version.refresh_from_db()
+        live.record_checked(version)
 
 
 def _draw_previews(root: Path, report: layouts.Report, content_hash: str) -> list[dict]:

@@ -1,108 +1,25 @@
-import json
-from urllib.parse import parse_qs
-
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.security.websocket import OriginValidator
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from experiments.live import DatabaseRelay, project_group
+from experiments.live import project_group
+from live.consumers import GroupConsumer
 from projects.models import get_owned_project_or_404
 
-# Close code for "no such project (or not yours)", the WebSocket twin of the API's 404.
-PROJECT_NOT_FOUND = 4404
 
-
-class ProjectConsumer(AsyncJsonWebsocketConsumer):
+class ProjectConsumer(GroupConsumer):
     """/ws/projects/<id>: the live events of one of the user's projects.
 
     Sends {"type": "training_progress", "experiment_id", "epoch", "epochs",
     "progress", "loss", "accuracy"}, {"type": "status_changed", ...} and
     {"type": "experiment_created", ...}. Anyone but the owner is refused with
-    the same close code whether the project exists or not.
+    the same close code (4404, the WebSocket twin of the API's 404) whether
+    the project exists or not.
     """
 
-    async def connect(self):
-        user = self.scope.get("user") or AnonymousUser()
-        project_id = self.scope["url_route"]["kwargs"]["project_id"]
+    refused_code = 4404
+
+    def subscribe(self, user):
         try:
-            project = await database_sync_to_async(get_owned_project_or_404)(user, project_id)
+            project = get_owned_project_or_404(user, self.scope["url_route"]["kwargs"]["project_id"])
         except Http404:
-            await self.close(code=PROJECT_NOT_FOUND)
-            return
-        self.group = project_group(project.id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        DatabaseRelay.ensure_running()
-        await self.send_json({"type": "subscribed", "project_id": project.id})
-
-    async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        # Binary frames and text that is not a JSON object are ignored, not fatal to the connection.
-        try:
-            content = json.loads(text_data) if text_data else None
-        except ValueError:
-            content = None
-        if isinstance(content, dict):
-            await self.receive_json(content)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-
-    async def experiment_event(self, event):
-        await self.send_json(event["message"])
-
-
-class JWTAuthMiddleware:
-    """Authenticates a WebSocket by a Bearer token (Authorization header or ?token=) when there is one."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    async def __call__(self, scope, receive, send):
-        token = _token_from(scope)
-        if token:
-            scope = {**scope, "user": await _user_for_token(token)}
-        return await self.inner(scope, receive, send)
-
-
-def _token_from(scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization" and value.lower().startswith(b"bearer "):
-            return value[7:].decode("latin-1").strip()
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return (query.get("token") or [None])[0]
-
-
-@database_sync_to_async
-def _user_for_token(token: str):
-    from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework_simplejwt.authentication import JWTAuthentication
-    from rest_framework_simplejwt.exceptions import TokenError
-
-    auth = JWTAuthentication()
-    try:
-        return auth.get_user(auth.get_validated_token(token.encode()))
-    except (AuthenticationFailed, TokenError):  # InvalidToken is an AuthenticationFailed
-        return AnonymousUser()
-
-
-class BrowserOriginValidator(OriginValidator):
-    """Refuses WebSockets opened by pages of other origins.
-
-    Browsers always send Origin, and they are the only clients that carry a
-    session cookie on their own; a client without Origin (a script with a
-    JWT) is let through to the consumer, which still requires a user.
-    """
-
-    def __init__(self, application):
-        super().__init__(application, [*settings.ALLOWED_HOSTS, *settings.CORS_ALLOWED_ORIGINS])
-
-    def valid_origin(self, parsed_origin):
-        return parsed_origin is None or self.validate_origin(parsed_origin)
+            return None
+        return project_group(project.id), {"type": "subscribed", "project_id": project.id}

@@ -190,27 +190,3 @@ class TrainingMetric(models.Model):
 
     def __str__(self):
         return f"{self.job_id} epoch {self.epoch}"
-
-
-class ExperimentEvent(models.Model):
-    """A committed change to an experiment, in order: the feed the live relay reads.
-
-    Workers write one in the same transaction as the change itself, so a web
-    process that relays from the database never shows a change that did not
-    happen, and never misses one.
-    """
-
-    project_id = models.BigIntegerField(db_index=False)
-    experiment_id = models.BigIntegerField()
-    type = models.CharField(max_length=40)
-    payload = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        db_table = "experiment_events"
-
-    def __str__(self):
-        return f"{self.type} {self.experiment_id}"
-
-    def message(self) -> dict:
-        return {"type": self.type, "event_id": self.id, "at": self.created_at.isoformat(), **self.payload}

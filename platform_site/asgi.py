@@ -12,8 +12,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from experiments.consumers import BrowserOriginValidator, JWTAuthMiddleware  # noqa: E402
-from experiments.routing import websocket_urlpatterns  # noqa: E402
+from datasets.routing import websocket_urlpatterns as dataset_routes  # noqa: E402
+from experiments.routing import websocket_urlpatterns as experiment_routes  # noqa: E402
+from live.consumers import BrowserOriginValidator, JWTAuthMiddleware  # noqa: E402
 from platform_site.middleware import RequestBodyLimit  # noqa: E402
 
 
@@ -24,7 +25,7 @@ class NoSuchRoute(AsyncWebsocketConsumer):
         await self.close()
 
 
-websocket_routes = URLRouter([*websocket_urlpatterns, re_path(r"", NoSuchRoute.as_asgi())])
+websocket_routes = URLRouter([*experiment_routes, *dataset_routes, re_path(r"", NoSuchRoute.as_asgi())])
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),

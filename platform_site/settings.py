@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "live",
     "projects",
     "datasets",
     "experiments",
@@ -352,7 +353,7 @@ TRAINING_DEVICE = env_str("TRAINING_DEVICE")
 
 # Live updates. With REDIS_URL, every process publishes through Redis at once.
 # Without it, each web process relays the events that workers committed to the
-# database (experiment_events), polling every LIVE_RELAY_POLL_MS.
+# database (live_events), polling every LIVE_RELAY_POLL_MS.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # channels_redis waits for messages with a 5 s blocking read; redis-py 8 gives up on any read

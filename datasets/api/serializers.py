@@ -12,7 +12,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
         model = DatasetVersion
         fields = [
             "id", "dataset", "name", "number", "status", "format", "task_types", "archive_name", "source_path",
-            "size_bytes", "content_hash", "summary", "finding_counts", "fixes", "derived_from", "fix",
+            "size_bytes", "content_hash", "check_progress", "summary", "finding_counts", "fixes", "derived_from", "fix",
             "created_at", "checked_at",
         ]  # fmt: skip
         read_only_fields = fields
@@ -20,6 +20,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
     finding_counts = serializers.DictField(
         child=serializers.IntegerField(), read_only=True, help_text="Findings by kind; the list is at .../findings."
     )
+    check_progress = serializers.FloatField(read_only=True, help_text="0 to 1 while a worker checks the version.")
     fix = serializers.CharField(read_only=True, help_text='The fix that made this version from derived_from, or "".')
     fixes = serializers.ListField(
         source="available_fixes", child=serializers.CharField(), read_only=True, help_text="Fixes that apply."

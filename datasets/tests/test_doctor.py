@@ -1,6 +1,7 @@
 """The dataset doctor: every problem named by kind, file and line; one-click fixes that make a clean new version."""
 
 import io
+import shutil
 
 import pytest
 from PIL import Image
@@ -9,6 +10,7 @@ from datasets.checks import build_fixed_version, check_version, local_copy
 from datasets.models import DatasetVersion
 from datasets.tests.test_datasets import upload, zip_of
 from experiments.models import TrainingJob
+from live.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +283,17 @@ def test_the_check_reports_its_progress_on_the_version(owner_api, monkeypatch):
     monkeypatch.setattr(checks, "_progress", progress)
     version = checked(owner_api, yolo_set())  # 8 images
     assert stored == [0, 0.25, 0.5, 0.75] and version.check_progress == 1.0 and version.status == "ready"
+
+    events = Event.objects.filter(group=f"datasets_of_user_{version.dataset.owner_id}").order_by("id")
+    assert [(e.type, e.payload) for e in events] == [
+        *[("check_progress", {"version_id": version.id, "progress": p}) for p in (0.25, 0.5, 0.75, 1.0)],
+        ("version_checked", {"version_id": version.id, "status": "ready", "findings": 0}),
+    ]
+
+
+def test_a_training_that_prepares_a_ready_version_again_reports_nothing(owner_api):
+    version = checked(owner_api, yolo_set())
+    shutil.rmtree(local_copy(version))  # a new machine: no copy in its cache
+    before = Event.objects.count()
+    assert local_copy(version).is_dir()
+    assert Event.objects.count() == before

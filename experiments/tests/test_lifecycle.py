@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from experiments import lifecycle
-from experiments.models import ExperimentEvent, TrainingJob
+from experiments.models import TrainingJob
+from live.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_a_silent_worker_is_lost(demo, settings):
     assert (lost.status, lost.error_message, lost.accuracy) == ("failed", "Worker lost", None)
     assert lost.completed_at is not None
     assert alive.status == "running"
-    event = ExperimentEvent.objects.filter(experiment_id=lost.id).latest("id")
+    event = Event.objects.filter(payload__experiment_id=lost.id).latest("id")
     assert (event.type, event.payload["status"]) == ("status_changed", "failed")
 
 
@@ -73,7 +74,7 @@ def test_epochs_update_the_row_and_store_metrics(demo):
     )
     job.refresh_from_db()
     assert (job.current_epoch, job.accuracy, job.loss, job.progress) == (2, 0.75, 0.6, 0.4)
-    event = ExperimentEvent.objects.filter(experiment_id=job.id, type="training_progress").get()
+    event = Event.objects.filter(payload__experiment_id=job.id, type="training_progress").get()
     assert event.message() == {
         "type": "training_progress", "event_id": event.id, "at": event.created_at.isoformat(), "experiment_id": job.id,
         "epoch": 2, "epochs": 5, "progress": 0.4, "loss": 0.6, "accuracy": 0.75,

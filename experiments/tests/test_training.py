@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from experiments.models import ExperimentEvent, TrainingJob
+from experiments.models import TrainingJob
 from experiments.tests.processes import start_worker, wait_for
+from live.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,7 +60,7 @@ def test_a_timm_classifier_trains_through_the_queue(owner_api, datasets_root, pr
     metrics = list(job.metrics.order_by("epoch"))
     assert [m.epoch for m in metrics] == [1, 2]
     assert metrics[-1].accuracy == job.accuracy and all(m.train_loss > 0 and m.duration_seconds > 0 for m in metrics)
-    types = list(ExperimentEvent.objects.filter(experiment_id=job.id).order_by("id").values_list("type", flat=True))
+    types = list(Event.objects.filter(payload__experiment_id=job.id).order_by("id").values_list("type", flat=True))
     assert types == ["experiment_created", "status_changed", "training_progress", "training_progress", "status_changed"]
     task = DBTaskResult.objects.get()
     assert task.status == "SUCCESSFUL" and task.worker_ids == ["worker-a"]
@@ -141,7 +142,7 @@ def test_two_workers_run_ten_jobs_exactly_once(owner_api, datasets_root, process
         job.refresh_from_db()
         assert job.status == "completed", job.error_message
         assert job.metrics.count() == 1
-        starts = ExperimentEvent.objects.filter(experiment_id=job.id, type="status_changed", payload__status="running")
+        starts = Event.objects.filter(payload__experiment_id=job.id, type="status_changed", payload__status="running")
         assert starts.count() == 1
     tasks = list(DBTaskResult.objects.all())
     assert len(tasks) == 10

@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError, connection, connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from experiments.lifecycle import reap_lost_jobs
-from experiments.models import ExperimentEvent
+from live.events import forget_before
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Housekeeper(threading.Thread):
                 if reaped := reap_lost_jobs():
                     logger.warning("Failed %s experiment(s) whose worker was lost", reaped)
                 cutoff = timezone.now() - timedelta(days=EVENT_RETENTION_DAYS)
-                ExperimentEvent.objects.filter(created_at__lt=cutoff).delete()
+                forget_before(cutoff)
             except Exception:
                 logger.exception("Housekeeping failed")
             finally:
