@@ -1,18 +1,47 @@
 import django_filters
+from django.db.models import F
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from experiments.models import TrainingJob
+from experiments.models import TrainingJob, is_empty
 
 STATUS_VALUES = ", ".join(TrainingJob.Status.values)
+
+# ?ordering= keys and the fields they sort by; those that may be empty (pending, failed) sort last either way.
+SORT_KEYS = ("accuracy", "loss", "created_at", "duration", "epochs", "model_name")
+MAY_BE_EMPTY = {"accuracy", "loss", "duration"}
 
 
 class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """status=running or status=running,pending."""
 
 
+class ExperimentOrdering(django_filters.OrderingFilter):
+    """ordering=-accuracy or ordering=model_name,-created_at: DRF's conventions.
+
+    Experiments without a value sort last in both directions, and every
+    ordering ends newest first, then by id, so that pages are stable.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(fields=SORT_KEYS, **kwargs)
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        keys = []
+        for param in value:
+            field = self.param_map[param.lstrip("-")]
+            if field == "duration":
+                queryset = queryset.with_duration()
+            if field in MAY_BE_EMPTY:
+                keys.append(is_empty(field).asc())
+            keys.append(F(field).desc() if param.startswith("-") else F(field).asc())
+        return queryset.order_by(*keys, "-created_at", "-id")
+
+
 class ExperimentFilterSet(django_filters.FilterSet):
-    """The experiment filters, shared by the API and the project page."""
+    """The experiment filters and orderings, shared by the API and the project page."""
 
     status = StatusInFilter(
         choices=TrainingJob.Status.choices,
@@ -24,10 +53,34 @@ class ExperimentFilterSet(django_filters.FilterSet):
             ),
         },
     )
+    framework = django_filters.ChoiceFilter(choices=TrainingJob.Framework.choices, help_text="timm or ultralytics.")
+    task = django_filters.ChoiceFilter(
+        field_name="task_type", choices=TrainingJob.TaskType.choices, help_text="The task type."
+    )
+    model_name = django_filters.CharFilter(help_text="This model exactly, e.g. resnet18.")
+    model_name_contains = django_filters.CharFilter(
+        field_name="model_name", lookup_expr="icontains", help_text="Models whose name contains this (any case)."
+    )
+    dataset = django_filters.NumberFilter(field_name="dataset_version", help_text="Trained on this dataset version.")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 date-time."
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 date-time."
+    )
+    accuracy_min = django_filters.NumberFilter(
+        field_name="accuracy", lookup_expr="gte", help_text="Accuracy at least this (0 to 1)."
+    )
+    ordering = ExperimentOrdering(
+        help_text=(
+            f"Sort keys, comma-separated, each ascending or with - descending: {', '.join(SORT_KEYS)}. "
+            "Experiments without the value sort last either way; ties end newest first. Default: -created_at."
+        )
+    )
 
     class Meta:
         model = TrainingJob
-        fields = ["status"]
+        fields = []
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status(value)
@@ -36,3 +89,12 @@ class ExperimentFilterSet(django_filters.FilterSet):
     def statuses(self) -> list[str]:
         """The statuses asked for, once validated (empty: all)."""
         return list(self.form.cleaned_data.get("status") or [])
+
+    @property
+    def filters_beyond_status(self) -> bool:
+        """Whether any filter other than status narrows the list (the maintained counts then do not apply)."""
+        return any(
+            value not in (None, "", [])
+            for name, value in self.form.cleaned_data.items()
+            if name not in ("status", "ordering")
+        )

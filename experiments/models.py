@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from datasets.models import TaskType
 
 
+def is_empty(field: str) -> models.ExpressionWrapper:
+    """`field IS NULL` as a sort key: false (has a value) sorts before true, in either direction of the field."""
+    return models.ExpressionWrapper(models.Q(**{f"{field}__isnull": True}), output_field=models.BooleanField())
+
+
 class TrainingJobQuerySet(models.QuerySet):
     def for_project(self, project) -> "TrainingJobQuerySet":
         return self.filter(project=project)
@@ -12,6 +17,10 @@ class TrainingJobQuerySet(models.QuerySet):
     def newest_first(self) -> "TrainingJobQuerySet":
         # Served by the (project, [status,] created_at desc, id desc) indexes below, without a sort.
         return self.order_by("-created_at", "-id")
+
+    def with_duration(self) -> "TrainingJobQuerySet":
+        """Annotates `duration` (completed_at - started_at); empty for experiments that have not finished."""
+        return self.annotate(duration=models.F("completed_at") - models.F("started_at"))
 
     def with_metrics(self) -> "TrainingJobQuerySet":
         """Prefetches each job's per-epoch metrics, in epoch order (one query for all the jobs)."""
@@ -46,9 +55,9 @@ class TrainingJob(models.Model):
     TaskType = TaskType  # the datasets app's: a dataset version fits the same tasks
 
     TASK_SHORT_NAMES = {
-        TaskType.IMAGE_CLASSIFICATION: "classification",
-        TaskType.OBJECT_DETECTION: "detection",
-        TaskType.INSTANCE_SEGMENTATION: "segmentation",
+        TaskType.IMAGE_CLASSIFICATION: _("classification"),
+        TaskType.OBJECT_DETECTION: _("detection"),
+        TaskType.INSTANCE_SEGMENTATION: _("segmentation"),
     }
 
     project = models.ForeignKey(
@@ -97,6 +106,15 @@ class TrainingJob(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="job_project_created_idx"),
             models.Index(fields=["project", "status", "-created_at", "-id"], name="job_project_status_created_idx"),
+            # ordering=-accuracy (experiments without one last) without a sort, on SQLite and PostgreSQL alike.
+            models.Index(
+                models.F("project"),
+                is_empty("accuracy"),
+                models.F("accuracy").desc(),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="job_project_accuracy_idx",
+            ),
             models.Index(
                 fields=["heartbeat_at"], condition=models.Q(status="running"), name="job_running_heartbeat_idx"
             ),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from experiments.filters import ExperimentFilterSet
@@ -15,11 +15,11 @@ EXPERIMENT_NOT_FOUND = "Experiment not found"
 
 @dataclass(frozen=True)
 class ExperimentList:
-    """What a project's experiment list shows: the rows asked for (newest first) and the counts around them."""
+    """What a project's experiment list shows: the rows asked for, in their order, and the counts around them."""
 
     jobs: QuerySet
     statuses: list[str]  # the statuses asked for; empty: all
-    counts: dict[str, int]  # the project's experiments in each status
+    counts: dict[str, int]  # the experiments in each status that the other filters keep
 
     @property
     def total(self) -> int:
@@ -29,12 +29,25 @@ class ExperimentList:
 def experiment_list(project: Project, params) -> ExperimentList:
     """The experiments of `project` that the query string `params` asks for; ValidationError names a bad filter.
 
-    The counts come from the maintained ProjectStatusCount rows, not from counting the rows.
+    The counts come from the maintained ProjectStatusCount rows when only the
+    status narrows the list; other filters count the rows they keep.
     """
-    filterset = ExperimentFilterSet(params, queryset=TrainingJob.objects.for_project(project).newest_first())
+    jobs = TrainingJob.objects.for_project(project).newest_first()
+    filterset = ExperimentFilterSet(params, queryset=jobs)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
-    return ExperimentList(jobs=filterset.qs, statuses=filterset.statuses, counts=status_counts(project))
+    if filterset.filters_beyond_status:
+        every_status = params.copy()
+        every_status.pop("status", None)
+        counts = _counts_by_status(ExperimentFilterSet(every_status, queryset=jobs).qs)
+    else:
+        counts = status_counts(project)
+    return ExperimentList(jobs=filterset.qs, statuses=filterset.statuses, counts=counts)
+
+
+def _counts_by_status(jobs: QuerySet) -> dict[str, int]:
+    counted = dict(jobs.order_by().values_list("status").annotate(count=Count("id")))
+    return {status: counted.get(status, 0) for status in TrainingJob.Status.values}
 
 
 def status_counts(project: Project) -> dict[str, int]:

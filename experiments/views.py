@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from experiments import catalog, services
@@ -74,8 +75,43 @@ def _experiments_page(request, project, template):
         "page": page,
         "tabs": _status_tabs(experiments.counts, experiments.statuses),
         "status_param": ",".join(experiments.statuses),
+        "sort_headers": _sort_headers(request.GET.get("ordering", "")),
+        "orderings": ORDERINGS,
+        "tasks": TrainingJob.TaskType.choices,
+        "frameworks": TrainingJob.Framework.choices,
     }
     return render(request, template, context)
+
+
+# The orderings the project page offers in its filter form; the column headers toggle three of them.
+ORDERINGS = [
+    ("", _("Newest first")),
+    ("created_at", _("Oldest first")),
+    ("-accuracy", _("Most accurate first")),
+    ("accuracy", _("Least accurate first")),
+    ("loss", _("Lowest loss first")),
+    ("-duration", _("Longest first")),
+    ("duration", _("Shortest first")),
+    ("-epochs", _("Most epochs first")),
+    ("model_name", _("Model name, A to Z")),
+]
+SORTABLE_COLUMNS = {"model_name": "model_name", "accuracy": "-accuracy", "created_at": "-created_at"}
+
+
+def _sort_headers(ordering: str) -> dict[str, dict]:
+    """For each sortable column: the ordering its header asks for, and its aria-sort when it sorts the list now."""
+    current = ordering.split(",")[0] or "-created_at"
+    headers = {}
+    for column, first_click in SORTABLE_COLUMNS.items():
+        if current.lstrip("-") == column:
+            descending = current.startswith("-")
+            headers[column] = {
+                "next": column if descending else f"-{column}",
+                "sort": "descending" if descending else "ascending",
+            }
+        else:
+            headers[column] = {"next": first_click, "sort": ""}
+    return headers
 
 
 def _status_tabs(counts: dict[str, int], selected: list[str]) -> list[dict]:

@@ -155,10 +155,11 @@ def explain(project_id: int) -> dict:
     """The plans of the list queries as the API runs them."""
     django_setup()
     from django.db import connection
+    from django.http import QueryDict
     from django.test.utils import CaptureQueriesContext
 
     from experiments.models import TrainingJob
-    from experiments.selectors import status_counts
+    from experiments.selectors import experiment_list, status_counts
     from platform_site.pagination import Paginator
     from projects.models import Project
 
@@ -168,11 +169,17 @@ def explain(project_id: int) -> dict:
     deep = deep_page(sum(counts.values()))
     cases = {"first page": ([], 1), "status=running": (["running"], 1), "status=completed": (["completed"], 1),
              f"page {deep}": ([], deep)}  # fmt: skip
+    cases |= {query: (query, 1) for query in SORTED_QUERIES}
     for name, (statuses, page) in cases.items():
-        jobs = TrainingJob.objects.for_project(project).newest_first().with_status(statuses)
-        total = sum(counts[status] for status in statuses or counts)
-        with CaptureQueriesContext(connection) as captured:  # what ExperimentViewSet.list runs for the rows
-            list(Paginator(jobs, 20, count=total).page(page))
+        if isinstance(statuses, str):  # a query string: what ExperimentViewSet.list runs, counts included
+            with CaptureQueriesContext(connection) as captured:
+                listed = experiment_list(project, QueryDict(statuses))
+                list(Paginator(listed.jobs, 20, count=listed.total).page(page))
+        else:
+            jobs = TrainingJob.objects.for_project(project).newest_first().with_status(statuses)
+            total = sum(counts[status] for status in statuses or counts)
+            with CaptureQueriesContext(connection) as captured:  # what ExperimentViewSet.list runs for the rows
+                list(Paginator(jobs, 20, count=total).page(page))
         sqls = [q["sql"] for q in captured.captured_queries]
         found = []
         with connection.cursor() as cursor:
@@ -186,6 +193,9 @@ def explain(project_id: int) -> dict:
                 found.append({"sql": sql, "plan": plan})
         plans[name] = found
     return plans
+
+
+SORTED_QUERIES = ["ordering=-accuracy", "status=completed&ordering=-accuracy", "model_name=resnet18&ordering=-accuracy"]
 
 
 def query_costs(project_id: int, repeat: int = 30) -> dict:
@@ -241,6 +251,9 @@ def endpoints(project_id: int, token: str, session: str, size: int) -> list[tupl
         ("b", "status=running (rare)", f"{experiments}?status=running", api),
         ("b", "status=completed (common)", f"{experiments}?status=completed", api),
         ("c", f"page {deep}", f"{experiments}?page={deep}", api),
+        ("g", "ordering=-accuracy", f"{experiments}?ordering=-accuracy", api),
+        ("g", "status=completed, -accuracy", f"{experiments}?status=completed&ordering=-accuracy", api),
+        ("g", "model_name=resnet18, -accuracy", f"{experiments}?model_name=resnet18&ordering=-accuracy", api),
         ("d", "project detail", f"/api/v1/projects/{project_id}", api),
         ("e", "project page (HTML)", f"/projects/{project_id}", page),
     ]

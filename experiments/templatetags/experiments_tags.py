@@ -7,6 +7,24 @@ from experiments.models import TrainingJob
 
 register = template.Library()
 
+
+@register.simple_tag(takes_context=True)
+def list_query(context, **changes) -> str:
+    """The list's query string with `changes` applied (an empty value removes the parameter).
+
+    Changing anything but the page goes back to page 1.
+    """
+    params = context["request"].GET.copy()
+    if "page" not in changes:
+        params.pop("page", None)
+    for name, value in changes.items():
+        if value in ("", None):
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return "?" + params.urlencode()
+
+
 Status = TrainingJob.Status
 
 # Emoji and colour of each status badge, as our users described them.

@@ -24,6 +24,7 @@ def wait_until_live(page, stack):
     except Exception:
         url, server, worker = stack
         raise AssertionError(f"the page never connected\n{server.tail()}\n{worker.tail()}") from None
+    assert page.locator("[data-live-indicator]").inner_text() == "● 실시간"  # in the page's language
 
 
 def sign_in(page) -> None:

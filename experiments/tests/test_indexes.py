@@ -1,10 +1,12 @@
-"""The two list queries are served by their indexes, with no sort step, on SQLite and PostgreSQL."""
+"""The list queries are served by their indexes, with no sort step, on SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 
+from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
 from projects.models import Project
 
@@ -20,6 +22,7 @@ def realistic_project(demo):
             project=project, model_name="m", framework="timm", task_type="image_classification",
             status="failed" if i % 50 == 0 else "completed", dataset_path="/d", epochs=1, batch_size=1,
             learning_rate=0.1, created_at=project.created_at + timedelta(minutes=i),
+            accuracy=None if i % 50 == 0 else (i % 97) / 100,
         )
         for i in range(5000)
     )  # fmt: skip
@@ -53,4 +56,13 @@ def test_the_first_page_uses_the_project_created_index(realistic_project):
 def test_the_status_page_uses_the_project_status_created_index(realistic_project):
     plan = plan_of(page_query(realistic_project, status="failed"))
     assert "job_project_status_created_idx" in plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan
+
+
+@pytest.mark.parametrize("query", ["ordering=-accuracy", "ordering=-accuracy&status=completed"])
+def test_the_most_accurate_first_uses_the_project_accuracy_index(realistic_project, query):
+    jobs = TrainingJob.objects.for_project(realistic_project)
+    filterset = ExperimentFilterSet(QueryDict(query), queryset=jobs)
+    plan = plan_of(filterset.qs[:20])
+    assert "job_project_accuracy_idx" in plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan

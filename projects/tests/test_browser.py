@@ -43,12 +43,7 @@ def test_a_user_logs_in_and_follows_dog_vs_cat(page):
     assert rows.locator("th.model").all_inner_texts() == [
         "yolo11n-seg\nUltralytics", "yolo11n\nUltralytics", "resnet50\ntimm", "efficientnetv2_s\ntimm",
     ]  # fmt: skip
-    assert rows.locator("td.task").all_inner_texts() == [
-        "segmentation",
-        "detection",
-        "classification",
-        "classification",
-    ]
+    assert rows.locator("td.task").all_inner_texts() == ["분할", "검출", "분류", "분류"]  # in the page's language
     assert [t.strip() for t in rows.locator(".badge").all_inner_texts()] == [
         "🟡 실행 중",
         "✅ 완료",

@@ -63,9 +63,9 @@ def test_the_project_page_shows_the_spec_table(owner_client):
         assert '<th scope="col"' in html and header in html
     assert rows(html) == ["5", "3", "2", "1"]
     row = {job_id: html.split(f'id="experiment-{job_id}"')[1].split("</tr>")[0] for job_id in ["5", "3", "2", "1"]}
-    assert "yolo11n-seg" in row["5"] and "segmentation" in row["5"] and "🟡" in row["5"] and "실행 중" in row["5"]
-    assert "detection" in row["3"] and "✅" in row["3"] and "완료" in row["3"] and "89.0%" in row["3"]
-    assert "classification" in row["2"] and "❌" in row["2"] and "실패" in row["2"]
+    assert "yolo11n-seg" in row["5"] and "분할" in row["5"] and "🟡" in row["5"] and "실행 중" in row["5"]
+    assert "검출" in row["3"] and "✅" in row["3"] and "완료" in row["3"] and "89.0%" in row["3"]
+    assert "분류" in row["2"] and "❌" in row["2"] and "실패" in row["2"]
     assert "CUDA out of memory" in row["2"]
     assert "92.0%" in row["1"]
     assert re.search(r'class="accuracy num">-<', row["5"]) and re.search(r'class="accuracy num">-<', row["2"])

@@ -14,7 +14,7 @@
 
   function setState(state) {
     root.dataset.liveState = state;
-    if (indicator) indicator.textContent = state === "connected" ? "● live" : "○ reconnecting…";
+    if (indicator) indicator.textContent = indicator.dataset[state]; // the page's words, in its language
   }
 
   function swap(selector, html) {
