@@ -24,3 +24,10 @@ class NewExperimentForm(forms.Form):
         self.dataset_versions = list(versions)
         self.fields["dataset"].choices = [(v.id, v.label) for v in self.dataset_versions]
         self.initial.setdefault("model_name", "resnet18")
+
+
+class DescribeExperimentForm(forms.Form):
+    """The experiment page's name and note; an empty one clears it."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +71,10 @@ class TrainingJob(models.Model):
         db_index=False,  # the composite indexes below lead with project_id
     )
     model_name = models.CharField(_("model"), max_length=200)
+    # The owner's own words. Nullable so that SQLite adds the columns in place: a NOT NULL column
+    # makes Django rebuild the table, which drops the status-count triggers.
+    name = models.CharField(_("name"), max_length=200, null=True, blank=True)  # noqa: DJ001
+    note = models.TextField(_("note"), null=True, blank=True)  # noqa: DJ001
     framework = models.CharField(_("framework"), max_length=20, choices=Framework.choices)
     task_type = models.CharField(_("task"), max_length=40, choices=TaskType.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -137,6 +144,16 @@ class TrainingJob(models.Model):
         return f"{self.model_name} #{self.pk}"
 
     @property
+    def run_dir(self) -> Path:
+        """Where a worker keeps this run's files (weights, log) on its own disk."""
+        return Path(settings.RUNS_DIR) / f"experiment-{self.pk}"
+
+    @property
+    def label(self) -> str:
+        """How people tell it apart: its name, or its model and id."""
+        return self.name or f"{self.model_name} #{self.pk}"
+
+    @property
     def task_short_name(self) -> str:
         return self.TASK_SHORT_NAMES.get(self.task_type, self.task_type)
 
@@ -148,6 +165,18 @@ class TrainingJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL_STATUSES
+
+    @property
+    def elapsed_seconds(self) -> float | None:
+        """How long it trained, once finished."""
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.started_at).total_seconds()
+
+    def best_metric(self) -> "TrainingMetric | None":
+        """The epoch of highest validation accuracy (the earliest of equals), from the prefetched metrics."""
+        scored = [metric for metric in self.metrics.all() if metric.accuracy is not None]
+        return max(scored, key=lambda metric: (metric.accuracy, -metric.epoch), default=None)
 
     @property
     def progress(self) -> float:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
@@ -67,3 +68,41 @@ def get_owned_experiment_or_404(user, project_id, experiment_id) -> TrainingJob:
         raise Http404(EXPERIMENT_NOT_FOUND) from None
     job.project = project  # already read: the pages show its name without another query
     return job
+
+
+MAX_COMPARED = 20
+# What the compare view lines up, in order: the settings an experiment was started with.
+COMPARED_PARAMETERS = [
+    "model_name", "framework", "task_type", "dataset_label", "epochs", "batch_size", "learning_rate", "image_size",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Comparison:
+    jobs: list[TrainingJob]  # in the order asked for
+
+    @property
+    def differing(self) -> list[str]:
+        """The parameters whose values are not the same for every experiment."""
+        return [name for name in COMPARED_PARAMETERS if len({getattr(job, name) for job in self.jobs}) > 1]
+
+
+def compare(project: Project, raw_ids: str) -> Comparison:
+    """Up to MAX_COMPARED of the project's experiments, with their metrics, by `ids=3,7,9`.
+
+    ValidationError names `ids` when the list is empty or too long; an id that
+    is malformed, missing or in another project is Http404, as for one experiment.
+    """
+    parts = [part.strip() for part in raw_ids.split(",") if part.strip()]
+    if not parts:
+        raise ValidationError({"ids": [_("Give the ids of the experiments to compare, separated by commas.")]})
+    if len(parts) > MAX_COMPARED:
+        raise ValidationError({"ids": [_("Compare at most %(max)d experiments at once.") % {"max": MAX_COMPARED}]})
+    ids = list(dict.fromkeys(parse_id(part) for part in parts))  # repeats once, in order
+    if None in ids:
+        raise Http404(EXPERIMENT_NOT_FOUND)
+    found = TrainingJob.objects.for_project(project).with_metrics().select_related("dataset_version__dataset")
+    by_id = {job.id: job for job in found.filter(pk__in=ids)}
+    if len(by_id) != len(ids):
+        raise Http404(EXPERIMENT_NOT_FOUND)
+    return Comparison(jobs=[by_id[i] for i in ids])

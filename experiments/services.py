@@ -1,9 +1,11 @@
-"""What users do to experiments: create one (validated, then queued) and cancel one.
+"""What users do to experiments: create one (validated, then queued), cancel, name, annotate and delete one.
 
 Views, API actions and the admin call these; what happens to a job while a
-worker trains it is in lifecycle.py. Each change records an ExperimentEvent
-in the same transaction, which is what the live page shows.
+worker trains it is in lifecycle.py. Each change records a live event in the
+same transaction, which is what the live pages show.
 """
+
+import shutil
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -164,6 +166,31 @@ def experiment_cancel(*, job: TrainingJob) -> TrainingJob:
             job.save(update_fields=["cancel_requested_at", "updated_at"])
             record_event(job, "cancel_requested", job_state(job))
     return job
+
+
+def experiment_describe(*, job: TrainingJob, **words: str | None) -> TrainingJob:
+    """Sets the owner's `name` and/or `note` of an experiment; blank text clears it."""
+    for field, text in words.items():
+        setattr(job, field, (text or "").strip() or None)
+    with transaction.atomic():
+        job.save(update_fields=[*words, "updated_at"])
+        record_event(job, "experiment_described", {"name": job.name, "note": job.note})
+    return job
+
+
+def experiment_delete(*, job: TrainingJob) -> None:
+    """Deletes a finished experiment with its metrics and its run folder; a pending or running one is refused."""
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().get(pk=job.pk)
+        if not job.is_terminal:
+            raise ExperimentConflict(
+                _("This experiment is %(status)s; cancel it before deleting it.") % {"status": job.get_status_display()}
+            )
+        record_event(job, "experiment_deleted", {})
+        run_dir = job.run_dir
+        job.delete()
+    # The folder is there when the web process shares its disk with the worker (the embedded default).
+    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def project_delete(*, project) -> None:

@@ -6,8 +6,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from experiments import catalog, services
-from experiments.forms import NewExperimentForm
+from experiments import catalog, selectors, services
+from experiments.forms import DescribeExperimentForm, NewExperimentForm
 from experiments.models import TrainingJob
 from experiments.selectors import experiment_list, get_owned_experiment_or_404, status_counts
 from platform_site.pages import refused
@@ -76,6 +76,7 @@ def _experiments_page(request, project, template):
         "tabs": _status_tabs(experiments.counts, experiments.statuses),
         "status_param": ",".join(experiments.statuses),
         "sort_headers": _sort_headers(request.GET.get("ordering", "")),
+        **_row_options(request),
         "orderings": ORDERINGS,
         "tasks": TrainingJob.TaskType.choices,
         "frameworks": TrainingJob.Framework.choices,
@@ -161,7 +162,8 @@ def experiment_new(request, project_id):
 @require_safe
 def experiment_detail(request, project_id, experiment_id):
     job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
-    return render(request, "experiments/experiment_detail.html", {"job": job, "project": job.project})
+    form = DescribeExperimentForm(initial={"name": job.name, "note": job.note})
+    return render(request, "experiments/experiment_detail.html", {"job": job, "project": job.project, "form": form})
 
 
 @login_required
@@ -176,7 +178,18 @@ def experiment_panel(request, project_id, experiment_id):
 @require_safe
 def experiment_row(request, project_id, experiment_id):
     job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
-    return render(request, "experiments/_experiment_row.html", {"job": job})
+    return render(request, "experiments/_experiment_row.html", {"job": job, **_row_options(request)})
+
+
+def _row_options(request) -> dict:
+    """What the list's query says about each row: the compare selection (?selected=3,7), best or last accuracy."""
+    raw = request.GET.get("selected", "").split(",")
+    selected = list(dict.fromkeys(part for part in raw if part.isascii() and part.isdigit()))
+    return {
+        "selected": selected[: selectors.MAX_COMPARED],
+        "selection_full": len(selected) >= selectors.MAX_COMPARED,
+        "show_best": request.GET.get("show") == "best",
+    }
 
 
 @login_required
@@ -191,3 +204,83 @@ def experiment_cancel(request, project_id, experiment_id):
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)
     return redirect("experiment_detail", project_id=job.project_id, experiment_id=job.id)
+
+
+@login_required
+@require_POST
+def experiment_describe(request, project_id, experiment_id):
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
+    form = DescribeExperimentForm(request.POST)
+    if not form.is_valid():
+        (field, messages), *_rest = form.errors.items()
+        return _bad_request(request, field, messages[0])
+    services.experiment_describe(job=job, **form.cleaned_data)
+    return redirect("experiment_detail", project_id=job.project_id, experiment_id=job.id)
+
+
+@login_required
+@require_POST
+def experiment_delete(request, project_id, experiment_id):
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
+    try:
+        services.experiment_delete(job=job)
+    except services.ExperimentConflict as error:
+        return refused(request, str(error), reverse("experiment_detail", args=[job.project_id, job.id]))
+    return redirect("project_detail", job.project_id)
+
+
+PARAMETER_LABELS = {
+    "model_name": _("Model"),
+    "framework": _("Framework"),
+    "task_type": _("Task"),
+    "dataset_label": _("Dataset"),
+    "epochs": _("Epochs"),
+    "batch_size": _("Batch size"),
+    "learning_rate": _("Learning rate"),
+    "image_size": _("Image size (px)"),
+}
+
+
+@login_required
+@require_safe
+def experiment_compare(request, project_id):
+    """Several experiments side by side: their curves on shared axes, parameters and best epochs."""
+    return _compare_page(request, project_id, "experiments/compare.html")
+
+
+@login_required
+@require_safe
+def experiment_compare_section(request, project_id):
+    """The compare page's live part, refetched when one of its experiments changes."""
+    return _compare_page(request, project_id, "experiments/_compare_section.html")
+
+
+def _compare_page(request, project_id, template):
+    project = get_owned_project_or_404(request.user, project_id)
+    try:
+        comparison = selectors.compare(project, request.GET.get("ids", ""))
+    except ValidationError as error:
+        (param, messages), *_rest = error.message_dict.items()
+        return _bad_request(request, param, messages[0])
+    differing = set(comparison.differing)
+    rows = [
+        {
+            "label": PARAMETER_LABELS[name],
+            "values": [_shown(job, name) for job in comparison.jobs],
+            "differs": name in differing,
+        }
+        for name in selectors.COMPARED_PARAMETERS
+    ]
+    context = {
+        "project": project,
+        "comparison": comparison,
+        "parameter_rows": rows,
+        "ids": ",".join(str(job.id) for job in comparison.jobs),
+    }
+    return render(request, template, context)
+
+
+def _shown(job: TrainingJob, name: str):
+    """A parameter's value as the pages show it (choices by their labels)."""
+    display = getattr(job, f"get_{name}_display", None)
+    return display() if display else getattr(job, name)

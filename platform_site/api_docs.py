@@ -27,6 +27,9 @@ ERROR_RESPONSES = {
 PROJECT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
 EXPERIMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Experiment id.")
 PROJECT_PK = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
+COMPARED_IDS = OpenApiParameter(
+    "ids", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Experiment ids, e.g. 3,7,9 (up to 20)."
+)
 
 PAGE_HEADERS = [
     OpenApiParameter(

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from experiments.models import TrainingJob, TrainingMetric
@@ -22,11 +23,14 @@ LIST_FIELDS = [
     "started_at",
     "completed_at",
     "error_message",
+    "name",
+    "note",
 ]
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
-    """Every column of training_jobs in the API contract, under its column name (the list's shape)."""
+    """Every column of training_jobs in the API contract, under its column name (the list's shape),
+    and the owner's name and note."""
 
     project_id = serializers.IntegerField(read_only=True)
 
@@ -77,3 +81,44 @@ class ExperimentCreateSerializer(serializers.Serializer):
     batch_size = serializers.IntegerField()
     learning_rate = serializers.FloatField()
     image_size = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ExperimentDescribeSerializer(serializers.Serializer):
+    """PATCH: the owner's name and note of an experiment; an empty or null one clears it."""
+
+    name = TextField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    note = TextField(max_length=5000, required=False, allow_blank=True, allow_null=True)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"name": [_("Send a name, a note, or both.")]})
+        return attrs
+
+
+class ComparedExperimentSerializer(ExperimentDetailSerializer):
+    """One experiment as the compare view shows it: its detail, its best epoch, how long it ran, on what data."""
+
+    dataset_label = serializers.CharField(read_only=True, help_text='"shapes v2", or the folder it trained on.')
+    best_epoch = serializers.SerializerMethodField(help_text="The epoch of highest validation accuracy.")
+    best_accuracy = serializers.SerializerMethodField(help_text="The accuracy of that epoch.")
+    duration_seconds = serializers.FloatField(source="elapsed_seconds", read_only=True, allow_null=True)
+
+    class Meta(ExperimentDetailSerializer.Meta):
+        fields = [*ExperimentDetailSerializer.Meta.fields, "dataset_label", "best_epoch", "best_accuracy",
+                  "duration_seconds"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_best_epoch(self, job) -> int | None:
+        best = job.best_metric()
+        return best.epoch if best else None
+
+    def get_best_accuracy(self, job) -> float | None:
+        best = job.best_metric()
+        return best.accuracy if best else None
+
+
+class ComparisonSerializer(serializers.Serializer):
+    experiments = ComparedExperimentSerializer(source="jobs", many=True)
+    differing_parameters = serializers.ListField(
+        source="differing", child=serializers.CharField(), help_text="The parameters that are not the same for all."
+    )

@@ -5,12 +5,26 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
-from experiments import services
-from experiments.api.serializers import ExperimentCreateSerializer, ExperimentDetailSerializer, ExperimentSerializer
+from experiments import selectors, services
+from experiments.api.serializers import (
+    ComparisonSerializer,
+    ExperimentCreateSerializer,
+    ExperimentDescribeSerializer,
+    ExperimentDetailSerializer,
+    ExperimentSerializer,
+)
 from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
 from experiments.selectors import experiment_list, get_owned_experiment_or_404
-from platform_site.api_docs import ERROR_RESPONSES, EXPERIMENT_ID, PAGE_HEADERS, PROJECT_ID, PROJECT_PK, ErrorSerializer
+from platform_site.api_docs import (
+    COMPARED_IDS,
+    ERROR_RESPONSES,
+    EXPERIMENT_ID,
+    PAGE_HEADERS,
+    PROJECT_ID,
+    PROJECT_PK,
+    ErrorSerializer,
+)
 from projects.api.views import ProjectViewSet as BaseProjectViewSet
 from projects.models import get_owned_project_or_404
 
@@ -41,6 +55,30 @@ class Conflict(APIException):
         parameters=[PROJECT_PK, EXPERIMENT_ID],
         responses={200: ExperimentDetailSerializer, **ERROR_RESPONSES},
     ),
+    partial_update=extend_schema(
+        summary="Name an experiment or add a note to it",
+        parameters=[PROJECT_PK, EXPERIMENT_ID],
+        request=ExperimentDescribeSerializer,
+        responses={200: ExperimentDetailSerializer, **ERROR_RESPONSES},
+    ),
+    destroy=extend_schema(
+        summary="Delete a finished experiment, its metrics and its run folder",
+        parameters=[PROJECT_PK, EXPERIMENT_ID],
+        responses={
+            204: None,
+            409: OpenApiResponse(ErrorSerializer, description="Pending or running: cancel it first"),
+            **ERROR_RESPONSES,
+        },
+    ),
+    compare=extend_schema(
+        summary="Several experiments side by side: curves, parameters, best epochs",
+        description=(
+            "ids: up to 20 experiment ids of the project, comma-separated, in the order to show them. "
+            "An id that is missing, malformed or in another project answers 404 like a missing experiment."
+        ),
+        parameters=[PROJECT_PK, COMPARED_IDS],
+        responses={200: ComparisonSerializer, **ERROR_RESPONSES},
+    ),
     cancel=extend_schema(
         summary="Cancel a pending or running experiment",
         description=(
@@ -62,7 +100,11 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = TrainingJob.objects.none()  # for schema generation: every request reads through the selectors
 
     def get_serializer_class(self):
-        serializers = {"list": ExperimentSerializer, "create": ExperimentCreateSerializer}
+        serializers = {
+            "list": ExperimentSerializer,
+            "create": ExperimentCreateSerializer,
+            "partial_update": ExperimentDescribeSerializer,
+        }
         return serializers.get(self.action, ExperimentDetailSerializer)
 
     def get_project(self):
@@ -89,6 +131,29 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
         return Response(ExperimentDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        job = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = services.experiment_describe(job=job, **serializer.validated_data)
+        return Response(ExperimentDetailSerializer(job).data)
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            services.experiment_delete(job=self.get_object())
+        except services.ExperimentConflict as error:
+            raise Conflict(str(error)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def compare(self, request, *args, **kwargs):
+        project = self.get_project()
+        try:
+            comparison = selectors.compare(project, request.query_params.get("ids", ""))
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response(ComparisonSerializer(comparison).data)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):

@@ -147,3 +147,79 @@ def metric_chart(metrics, field: str, title: str, as_percent: bool = False) -> d
         "epochs": len(values),
         "last": label(known[-1]) if known else "-",
     }
+
+
+@register.simple_tag(takes_context=True)
+def selection_toggle(context, job_id) -> dict:
+    """A row's compare checkbox: whether it is selected, and the list's query with it toggled (same page).
+
+    `query` is None when the selection is full and this row is not in it.
+    """
+    selected, job_id = list(context["selected"]), str(job_id)
+    checked = job_id in selected
+    if checked:
+        selected.remove(job_id)
+    elif context["selection_full"]:
+        return {"checked": False, "query": None}
+    else:
+        selected.append(job_id)
+    params = context["request"].GET.copy()
+    if selected:
+        params["selected"] = ",".join(selected)
+    else:
+        params.pop("selected", None)
+    return {"checked": checked, "query": "?" + params.urlencode()}
+
+
+# Series colours of the compare charts (Tableau 10, distinguishable and readable on white); past ten
+# experiments the colours repeat with a dashed line.
+SERIES_COLOURS = [
+    "#4e79a7",
+    "#e15759",
+    "#59a14f",
+    "#b07aa1",
+    "#f28e2b",
+    "#76b7b2",
+    "#9c755f",
+    "#edc948",
+    "#ff9da7",
+    "#bab0ac",
+]
+
+
+def series_style(index: int) -> dict:
+    return {"colour": SERIES_COLOURS[index % 10], "dash": "6 4" if index >= 10 else ""}
+
+
+@register.inclusion_tag("experiments/_compare_chart.html")
+def compare_chart(jobs, field: str, title: str, as_percent: bool = False) -> dict:
+    """One per-epoch metric of several experiments on shared axes, as inline SVG; each point names itself on hover."""
+    width, height, pad = 560, 220, 32
+    series_values = [[getattr(m, field) for m in job.metrics.all()] for job in jobs]
+    known = [v for values in series_values for v in values if v is not None]
+    low, high = (0.0, 1.0) if as_percent else ((min(known), max(known)) if known else (0.0, 1.0))
+    epochs = max((len(values) for values in series_values), default=0)
+
+    def label(v):
+        return percent(v) if as_percent else f"{v:.3g}"
+
+    series = []
+    for index, (job, values) in enumerate(zip(jobs, series_values, strict=True)):
+        padded = values + [None] * (epochs - len(values))  # shorter runs end early on the shared x axis
+        points = _scaled_points(padded, width, height, pad, low=low, high=high)
+        known_points = [(i + 1, v) for i, v in enumerate(values) if v is not None]
+        series.append({
+            "job": job, **series_style(index),
+            "points": " ".join(f"{x},{y}" for x, y in points),
+            "dots": [(x, y, epoch, label(v)) for (x, y), (epoch, v) in zip(points, known_points, strict=True)],
+        })  # fmt: skip
+    return {
+        "title": title, "field": field, "width": width, "height": height, "pad": pad, "bottom": height - pad,
+        "series": series, "top_label": label(high), "bottom_label": label(low), "epochs": epochs,
+    }  # fmt: skip
+
+
+@register.simple_tag
+def series_swatch(index: int) -> dict:
+    """The colour and dash of the compare charts' series number `index`, for the legend."""
+    return series_style(index)

@@ -122,10 +122,9 @@ def test_retrieve_gives_progress_and_metrics(owner_api, other_api):
 
 
 def new_job(status="pending", **fields):
-    return TrainingJob.objects.create(
-        project_id=1, model_name="resnet18", framework="timm", task_type="image_classification",
-        dataset_path="/d", epochs=3, batch_size=2, learning_rate=0.01, status=status, **fields,
-    )  # fmt: skip
+    defaults = {"project_id": 1, "model_name": "resnet18", "framework": "timm", "task_type": "image_classification",
+                "dataset_path": "/d", "epochs": 3, "batch_size": 2, "learning_rate": 0.01}  # fmt: skip
+    return TrainingJob.objects.create(**{**defaults, "status": status, **fields})
 
 
 def test_cancelling_a_pending_experiment_is_immediate(owner_api):

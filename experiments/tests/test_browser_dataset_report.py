@@ -30,7 +30,9 @@ def test_the_report_shows_the_problem_by_file_and_line_and_one_click_fixes_it(br
         assert row.first.inner_text().split("\t")[:3] == ["labels/train/train2.txt", "2", "train"]
         previews = page.locator(".previews img")
         assert previews.count() == 8
-        assert page.evaluate("[...document.querySelectorAll('.previews img')].every(i => i.complete && i.naturalWidth)")
+        for image in previews.all():  # the page reloaded itself just now: its thumbnails may still be loading
+            expect(image).to_have_js_property("complete", True)
+        assert page.evaluate("[...document.querySelectorAll('.previews img')].every(i => i.naturalWidth)")
         page.get_by_role("link", name=re.compile("train과 val에 같은 이미지|범위를 벗어나")).first.click()
         assert page.locator("table.findings tbody tr").count() == 1  # the kind's own tab
 

@@ -89,7 +89,7 @@ def _run(job_id: int, *, worker_id: str) -> str:
     if job is None:
         logger.info("Experiment %s is no longer pending; nothing to do", job_id)
         return "skipped"
-    run_dir = Path(settings.RUNS_DIR) / f"experiment-{job.id}"
+    run_dir = job.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     log_handler = logging.FileHandler(run_dir / "train.log")
     logging.getLogger().addHandler(log_handler)

@@ -29,8 +29,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from datasets.models import Dataset, DatasetVersion
+from datasets.routing import websocket_urlpatterns as dataset_websockets
 from experiments.models import TrainingJob
-from experiments.routing import websocket_urlpatterns
+from experiments.routing import websocket_urlpatterns as experiment_websockets
 from projects.models import Project
 
 SECRET = "owner-secret"  # in every name the owner has; must never reach anyone else
@@ -60,8 +61,11 @@ ROUTES = {
     "dataset-version-findings": (OWNER, {"GET": 200, "OPTIONS": 200}),
     "dataset-version-fixes": (OWNER, {"POST": 400, "OPTIONS": 200}),
     "experiment-list": (OWNER, {"GET": 200, "POST": 400, "OPTIONS": 200}),
-    "experiment-detail": (OWNER, {"GET": 200, "OPTIONS": 200}),
+    # PATCH: 400, an empty body names nothing to change. DELETE: 409, the experiment is pending.
+    "experiment-detail": (OWNER, {"GET": 200, "PATCH": 400, "DELETE": 409, "OPTIONS": 200}),
     "experiment-cancel": (OWNER, {"POST": 200, "OPTIONS": 200}),
+    # GET: 400, no ids to compare in an empty query.
+    "experiment-compare": (OWNER, {"GET": 400, "OPTIONS": 200}),
     # Pages (session)
     "root": (PUBLIC, {}),
     "swagger-ui": (PUBLIC, {"GET": 200}),
@@ -86,8 +90,13 @@ ROUTES = {
     "experiment_panel": (OWNER, {"GET": 200}),
     "experiment_row": (OWNER, {"GET": 200}),
     "experiment_cancel": (OWNER, {"POST": 302}),
+    "experiment_describe": (OWNER, {"POST": 302}),
+    "experiment_compare": (OWNER, {"GET": 400}),
+    "experiment_compare_section": (OWNER, {"GET": 400}),
+    # POST: 409, the experiment is pending.
+    "experiment_delete": (OWNER, {"POST": 409}),
 }
-WEBSOCKET_ROUTES = {r"^ws/projects/(?P<project_id>[^/]+)/?$": OWNER}
+WEBSOCKET_ROUTES = {r"^ws/projects/(?P<project_id>[^/]+)/?$": OWNER, r"^ws/datasets/?$": USER}
 
 # Public routes that accept more methods than the ones listed (Django's own views).
 LENIENT_PUBLIC = {"root", "login", "logout", "set_language"}
@@ -117,7 +126,7 @@ SITE_ROUTES = sorted(key for key in ALL_ROUTES if not key.startswith("admin:"))
 def test_every_route_is_in_the_matrix():
     assert set(SITE_ROUTES) == set(ROUTES), "add new routes to ROUTES with who may reach them"
     assert ADMIN_ROUTES, "the admin's routes were not found"
-    ws_patterns = {p.pattern.regex.pattern for p in websocket_urlpatterns}
+    ws_patterns = {p.pattern.regex.pattern for p in [*experiment_websockets, *dataset_websockets]}
     assert ws_patterns == set(WEBSOCKET_ROUTES), "add new WebSocket routes to WEBSOCKET_ROUTES"
 
 
@@ -380,6 +389,16 @@ def test_websockets_are_for_the_owner_only(world, tmp_path, settings):
                     connect(target, additional_headers=bearer(token), open_timeout=10)
                 statuses[principal, target] = refused.value.response.status_code
         assert set(statuses.values()) == {403}, statuses
+
+        # The datasets' socket: any signed-in user, who hears of their own datasets only (group per user).
+        datasets = base.replace("http://", "ws://") + "/ws/datasets"
+        for principal in ("owner", "other"):
+            with connect(datasets, additional_headers=bearer(token_for(principal, world)), open_timeout=10) as socket_:
+                assert json.loads(socket_.recv(timeout=10)) == {"type": "subscribed"}
+        for principal in PRINCIPALS[2:]:
+            with pytest.raises(InvalidStatus) as refused:
+                connect(datasets, additional_headers=bearer(token_for(principal, world)), open_timeout=10)
+            assert refused.value.response.status_code == 403, principal
     finally:
         server.stop()
 

@@ -7,7 +7,9 @@
   var root = document.querySelector("[data-live-project]");
   if (!root || !window.WebSocket) return;
   var projectId = root.dataset.liveProject;
-  var experimentId = root.dataset.liveExperiment; // set on an experiment's page
+  // An experiment's page follows one experiment, the compare page several; the project page all of them.
+  var watched = (root.dataset.liveExperiments || root.dataset.liveExperiment || "").split(" ").filter(Boolean);
+  var target = root.dataset.liveTarget || (watched.length ? "#experiment-panel" : "#experiments-section");
   var indicator = root.querySelector("[data-live-indicator]");
   var retries = 0;
   var refreshTimer = null;
@@ -32,13 +34,14 @@
     });
   }
 
-  // The whole fragment: the experiments section (with the page's filter and page) or the experiment panel.
+  // The whole fragment: the experiments section (with the page's query: filters, order, page,
+  // selection), the experiment panel or the comparison.
   function refreshAll() {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(function () {
-      var url = root.dataset.liveRefresh + (experimentId ? "" : window.location.search);
+      var url = root.dataset.liveRefresh + (watched.length ? "" : window.location.search);
       fetchHtml(url).then(function (html) {
-        swap(experimentId ? "#experiment-panel" : "#experiments-section", html);
+        swap(target, html);
       }).catch(function () {});
     }, 50);
   }
@@ -46,15 +49,15 @@
   function refreshRow(id) {
     var row = document.getElementById("experiment-" + id);
     if (!row) return;
-    fetchHtml("/projects/" + projectId + "/experiments/" + id + "/row").then(function (html) {
+    fetchHtml("/projects/" + projectId + "/experiments/" + id + "/row" + window.location.search).then(function (html) {
       swap("#experiment-" + id, html);
     }).catch(function () {});
   }
 
   function handle(message) {
     if (!message.experiment_id) return;
-    if (experimentId) {
-      if (String(message.experiment_id) === experimentId) refreshAll();
+    if (watched.length) {
+      if (watched.indexOf(String(message.experiment_id)) !== -1) refreshAll();
     } else if (message.type === "training_progress") {
       refreshRow(message.experiment_id);
     } else {
