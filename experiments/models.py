@@ -113,6 +113,8 @@ class TrainingJob(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="job_project_created_idx"),
             models.Index(fields=["project", "status", "-created_at", "-id"], name="job_project_status_created_idx"),
+            # Counts per status of a list narrowed by model name (exact or contains), without reading the rows.
+            models.Index(fields=["project", "status", "model_name"], name="job_project_status_model_idx"),
             # ordering=-accuracy (experiments without one last) without a sort, on SQLite and PostgreSQL alike.
             models.Index(
                 models.F("project"),

@@ -117,3 +117,34 @@ def test_the_admin_works_under_the_csp(page):
     page.wait_for_selector("#result_list")
     page.goto("/admin/experiments/trainingjob/5/change/")
     page.wait_for_selector("#trainingjob_form")
+
+
+def test_on_a_phone_each_experiment_is_a_card_with_nothing_off_screen(page):
+    TrainingJob.objects.filter(project_id=1, status="running").update(current_epoch=10)  # mid-training
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page)
+    page.goto("/projects/1")
+    rows = table_rows(page)
+    assert rows.count() == 4
+    for i in range(4):
+        for part in ("th.model", ".badge", "td.accuracy", "td.created", ".select-box"):
+            box = rows.nth(i).locator(part).first.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, part, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    assert rows.nth(0).locator(".epoch-progress").is_visible()  # the running one's live progress
+
+    select = rows.nth(1).locator(".select-box")
+    box = select.bounding_box()
+    assert box["width"] >= 40 and box["height"] >= 40  # a finger's worth
+    select.click()
+    page.wait_for_url("**/projects/1?selected=*")
+    assert page.get_by_role("link", name="선택한 실험 비교 (1)").is_visible()
+
+
+def test_the_korean_list_names_tasks_and_sorts_in_korean(page):
+    log_in(page)
+    page.goto("/projects/1")
+    page.get_by_role("link", name="정확도", exact=True).click()  # the column header sorts
+    page.wait_for_url("**/projects/1?ordering=-accuracy")
+    assert table_rows(page).locator("td.accuracy").all_inner_texts()[:2] == ["92.0%", "89.0%"]
+    assert page.locator('th[aria-sort="descending"]').inner_text().startswith("정확도")
