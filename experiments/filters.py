@@ -1,7 +1,10 @@
 import django_filters
+from django import forms
 from django.db.models import F
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from experiments.models import TrainingJob, is_empty
 
@@ -10,6 +13,23 @@ STATUS_VALUES = ", ".join(TrainingJob.Status.values)
 # ?ordering= keys and the fields they sort by; those that may be empty (pending, failed) sort last either way.
 SORT_KEYS = ("accuracy", "loss", "created_at", "duration", "epochs", "model_name")
 MAY_BE_EMPTY = {"accuracy", "loss", "duration"}
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An id: whole numbers only (django-filter's NumberFilter takes decimals)."""
+
+    field_class = forms.IntegerField
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})
+class FractionFilter(django_filters.NumberFilter):
+    """A value from 0 to 1, such as an accuracy."""
+
+    field_class = forms.FloatField
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=1, **kwargs)
 
 
 class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -61,14 +81,14 @@ class ExperimentFilterSet(django_filters.FilterSet):
     model_name_contains = django_filters.CharFilter(
         field_name="model_name", lookup_expr="icontains", help_text="Models whose name contains this (any case)."
     )
-    dataset = django_filters.NumberFilter(field_name="dataset_version", help_text="Trained on this dataset version.")
+    dataset = IdFilter(field_name="dataset_version", help_text="Trained on this dataset version.")
     created_after = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 date-time."
     )
     created_before = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 date-time."
     )
-    accuracy_min = django_filters.NumberFilter(
+    accuracy_min = FractionFilter(
         field_name="accuracy", lookup_expr="gte", help_text="Accuracy at least this (0 to 1)."
     )
     ordering = ExperimentOrdering(

@@ -28,7 +28,11 @@ PROJECT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, des
 EXPERIMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Experiment id.")
 PROJECT_PK = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Project id.")
 COMPARED_IDS = OpenApiParameter(
-    "ids", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Experiment ids, e.g. 3,7,9 (up to 20)."
+    "ids",
+    {"type": "string", "pattern": r"^[0-9]+(,[0-9]+){0,19}$"},
+    OpenApiParameter.QUERY,
+    required=True,
+    description="Experiment ids, e.g. 3,7,9 (up to 20).",
 )
 
 PAGE_HEADERS = [
@@ -52,6 +56,26 @@ PAGE_HEADERS = [
 def document_paths_without_trailing_slash(endpoints, **kwargs):
     """Every API path accepts an optional trailing slash; document the canonical form (docs/api.md)."""
     return [(path.rstrip("/"), regex, method, callback) for path, regex, method, callback in endpoints]
+
+
+PAGING_PARAMETERS = {"page", "per_page"}
+
+
+def empty_filters_mean_not_given(result, **kwargs):
+    """Say that an optional filter sent empty (?task=, as a submitted page form sends it) is no filter.
+
+    django-filter reads it so; paging parameters are the exception, and answer 400 when empty.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if (
+                    parameter.get("in") == "query"
+                    and not parameter.get("required")
+                    and parameter["name"] not in PAGING_PARAMETERS
+                ):
+                    parameter["allowEmptyValue"] = True
+    return result
 
 
 class JSONErrorsMixin:

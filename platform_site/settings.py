@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
         "DatasetVersionStatusEnum": "datasets.models.DatasetVersion.Status",
     },
     "PREPROCESSING_HOOKS": ["platform_site.api_docs.document_paths_without_trailing_slash"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
+        "platform_site.api_docs.empty_filters_mean_not_given",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

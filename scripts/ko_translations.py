@@ -104,7 +104,6 @@ KO = {
     "Compare selected (%(count)s)": "선택한 실험 비교 (%(count)s)",
     "Clear the selection": "선택 해제",
     "best epoch": "최고 에폭",
-    "Send a name, a note, or both.": "이름이나 메모, 또는 둘 다 보내 주세요.",
     "Note": "메모",
     "note": "메모",
     "This experiment is %(status)s; cancel it before deleting it.": "이 실험은 %(status)s 상태입니다. 삭제하려면 먼저 취소하세요.",

@@ -1,4 +1,3 @@
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from experiments.models import TrainingJob, TrainingMetric
@@ -84,15 +83,10 @@ class ExperimentCreateSerializer(serializers.Serializer):
 
 
 class ExperimentDescribeSerializer(serializers.Serializer):
-    """PATCH: the owner's name and note of an experiment; an empty or null one clears it."""
+    """PATCH: the owner's name and note of an experiment; an empty or null one clears it, a missing one stays."""
 
     name = TextField(max_length=200, required=False, allow_blank=True, allow_null=True)
     note = TextField(max_length=5000, required=False, allow_blank=True, allow_null=True)
-
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError({"name": [_("Send a name, a note, or both.")]})
-        return attrs
 
 
 class ComparedExperimentSerializer(ExperimentDetailSerializer):

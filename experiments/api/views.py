@@ -136,7 +136,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         job = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = services.experiment_describe(job=job, **serializer.validated_data)
+        if serializer.validated_data:  # an empty PATCH changes nothing
+            job = services.experiment_describe(job=job, **serializer.validated_data)
         return Response(ExperimentDetailSerializer(job).data)
 
     def destroy(self, request, *args, **kwargs):

@@ -14,7 +14,7 @@ URL = "/api/v1/projects/1/experiments"
 FIELDS = {
     "id", "project_id", "model_name", "framework", "task_type", "status", "dataset_path", "epochs",
     "batch_size", "learning_rate", "accuracy", "loss", "created_at", "updated_at", "started_at",
-    "completed_at", "error_message",
+    "completed_at", "error_message", "name", "note",
 }  # fmt: skip
 
 
@@ -48,7 +48,7 @@ def test_it_gives_the_spec_values(owner_api):
         "task_type": "instance_segmentation", "status": "running", "dataset_path": "/app/datasets/seg-coco8",
         "epochs": 50, "batch_size": 16, "learning_rate": 0.01, "accuracy": None, "loss": None,
         "created_at": "2024-01-18T15:30:00+09:00", "updated_at": "2024-01-18T15:31:00+09:00",
-        "started_at": "2024-01-18T15:31:00+09:00", "completed_at": None, "error_message": None,
+        "started_at": "2024-01-18T15:31:00+09:00", "completed_at": None, "error_message": None, "name": None, "note": None,
     }  # fmt: skip
     assert (jobs[3]["accuracy"], jobs[3]["loss"], jobs[3]["completed_at"]) == (0.89, 0.234, "2024-01-17T11:45:00+09:00")
     assert (jobs[2]["status"], jobs[2]["accuracy"], jobs[2]["error_message"]) == ("failed", None, "CUDA out of memory")

@@ -31,13 +31,20 @@ def test_the_owner_names_and_annotates_an_experiment_and_the_list_shows_it(owner
 
 @pytest.mark.parametrize(
     "body, field",
-    [({}, "name"), ({"name": "x" * 201}, "name"), ({"note": 5}, "note"), ({"name": ["a"]}, "name")],
+    [({"name": "x" * 201}, "name"), ({"note": 5}, "note"), ({"name": ["a"]}, "name")],
 )
 def test_bad_words_are_a_400_naming_the_field(owner_api, body, field):
     job = new_job("completed")
     response = owner_api.patch(URL.format(job.id), body, format="json")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
+
+
+def test_an_empty_patch_changes_nothing(owner_api):
+    job = new_job("completed", name="kept")
+    response = owner_api.patch(URL.format(job.id), {}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == "kept"
+    assert not Event.objects.filter(payload__experiment_id=job.id, type="experiment_described").exists()
 
 
 def test_put_is_not_offered(owner_api):

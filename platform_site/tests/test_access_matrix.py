@@ -61,8 +61,8 @@ ROUTES = {
     "dataset-version-findings": (OWNER, {"GET": 200, "OPTIONS": 200}),
     "dataset-version-fixes": (OWNER, {"POST": 400, "OPTIONS": 200}),
     "experiment-list": (OWNER, {"GET": 200, "POST": 400, "OPTIONS": 200}),
-    # PATCH: 400, an empty body names nothing to change. DELETE: 409, the experiment is pending.
-    "experiment-detail": (OWNER, {"GET": 200, "PATCH": 400, "DELETE": 409, "OPTIONS": 200}),
+    # DELETE: 409, the experiment is pending.
+    "experiment-detail": (OWNER, {"GET": 200, "PATCH": 200, "DELETE": 409, "OPTIONS": 200}),
     "experiment-cancel": (OWNER, {"POST": 200, "OPTIONS": 200}),
     # GET: 400, no ids to compare in an empty query.
     "experiment-compare": (OWNER, {"GET": 400, "OPTIONS": 200}),
