@@ -180,7 +180,16 @@ def count_queries(client, url, params=None) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("params", [{}, {"status": "completed"}, {"status": "completed,failed", "page": 2}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"status": "completed"},
+        {"status": "completed,failed", "page": 2},
+        {"ordering": "-accuracy", "page": 2},
+        {"ordering": "model_name,-duration", "model_name_contains": "m", "status": "completed"},
+    ],
+)
 def test_the_list_runs_a_fixed_number_of_queries(owner_api, params):
     add_jobs(Project.objects.get(pk=1), 25)
     small = count_queries(owner_api, URL, params)
