@@ -181,7 +181,9 @@ def experiment_describe(*, job: TrainingJob, **words: str | None) -> TrainingJob
 def experiment_delete(*, job: TrainingJob) -> None:
     """Deletes a finished experiment with its metrics and its run folder; a pending or running one is refused."""
     with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().get(pk=job.pk)
+        job = TrainingJob.objects.select_for_update().filter(pk=job.pk).first()
+        if job is None:  # deleted meanwhile, by another request
+            return
         if not job.is_terminal:
             raise ExperimentConflict(
                 _("This experiment is %(status)s; cancel it before deleting it.") % {"status": job.get_status_display()}

@@ -104,3 +104,12 @@ def test_the_experiment_page_names_and_deletes_with_a_confirmation(client, demo)
     running = new_job("running")
     refused = client.post(f"/projects/1/experiments/{running.id}/delete", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 409 and "cancel it before deleting it" in refused.content.decode()
+
+
+def test_deleting_an_experiment_another_request_just_deleted_is_no_error(owner_api):
+    from experiments import services
+
+    job = new_job("completed")
+    services.experiment_delete(job=job)
+    services.experiment_delete(job=job)  # the second of two requests at once
+    assert not TrainingJob.objects.filter(pk=job.id).exists()
