@@ -29,6 +29,12 @@ class TrainingJobQuerySet(models.QuerySet):
         """Prefetches each job's per-epoch metrics, in epoch order (one query for all the jobs)."""
         return self.prefetch_related("metrics")  # TrainingMetric.Meta.ordering is by epoch
 
+    def counts_by_status(self) -> dict[str, int]:
+        """{status: how many of these jobs} for every status, zeros included: one GROUP BY query."""
+        counts = dict.fromkeys(TrainingJob.Status.values, 0)
+        counts.update(self.order_by().values_list("status").annotate(count=models.Count("id")))
+        return counts
+
     def with_status(self, statuses) -> "TrainingJobQuerySet":
         """The jobs in any of `statuses`; all of them when it is empty."""
         statuses = list(statuses)

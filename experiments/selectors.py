@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -40,15 +40,10 @@ def experiment_list(project: Project, params) -> ExperimentList:
     if filterset.filters_beyond_status:
         every_status = params.copy()
         every_status.pop("status", None)
-        counts = _counts_by_status(ExperimentFilterSet(every_status, queryset=jobs).qs)
+        counts = ExperimentFilterSet(every_status, queryset=jobs).qs.counts_by_status()
     else:
         counts = status_counts(project)
     return ExperimentList(jobs=filterset.qs, statuses=filterset.statuses, counts=counts)
-
-
-def _counts_by_status(jobs: QuerySet) -> dict[str, int]:
-    counted = dict(jobs.order_by().values_list("status").annotate(count=Count("id")))
-    return {status: counted.get(status, 0) for status in TrainingJob.Status.values}
 
 
 def status_counts(project: Project) -> dict[str, int]:

@@ -63,8 +63,7 @@ def _experiments_page(request, project, template):
         experiments = experiment_list(project, request.GET)
         number, per_page = page_params(request.GET)
     except ValidationError as error:
-        (param, messages), *_ = error.message_dict.items()
-        return _bad_request(request, param, messages[0])
+        return _bad_request_for(request, error.message_dict)
     except InvalidPageParameter as error:
         return _bad_request(request, error.param, error.message)
 
@@ -131,6 +130,12 @@ def _status_tabs(counts: dict[str, int], selected: list[str]) -> list[dict]:
 
 def _bad_request(request, param: str, message: str):
     return render(request, "400.html", {"param": param, "message": message}, status=400)
+
+
+def _bad_request_for(request, errors: dict[str, list[str]]):
+    """The 400 page for the first parameter that is wrong and its first message."""
+    (param, messages), *_others = errors.items()
+    return _bad_request(request, param, messages[0])
 
 
 @login_required
@@ -212,8 +217,7 @@ def experiment_describe(request, project_id, experiment_id):
     job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     form = DescribeExperimentForm(request.POST)
     if not form.is_valid():
-        (field, messages), *_rest = form.errors.items()
-        return _bad_request(request, field, messages[0])
+        return _bad_request_for(request, form.errors)
     services.experiment_describe(job=job, **form.cleaned_data)
     return redirect("experiment_detail", project_id=job.project_id, experiment_id=job.id)
 
@@ -260,8 +264,7 @@ def _compare_page(request, project_id, template):
     try:
         comparison = selectors.compare(project, request.GET.get("ids", ""))
     except ValidationError as error:
-        (param, messages), *_rest = error.message_dict.items()
-        return _bad_request(request, param, messages[0])
+        return _bad_request_for(request, error.message_dict)
     differing = set(comparison.differing)
     rows = [
         {
