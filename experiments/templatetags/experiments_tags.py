@@ -163,12 +163,8 @@ def selection_toggle(context, job_id) -> dict:
         return {"checked": False, "query": None}
     else:
         selected.append(job_id)
-    params = context["request"].GET.copy()
-    if selected:
-        params["selected"] = ",".join(selected)
-    else:
-        params.pop("selected", None)
-    return {"checked": checked, "query": "?" + params.urlencode()}
+    query = list_query(context, selected=",".join(selected), page=context["request"].GET.get("page"))
+    return {"checked": checked, "query": query}
 
 
 # Series colours of the compare charts (Tableau 10, distinguishable and readable on white); past ten
