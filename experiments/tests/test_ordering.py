@@ -5,9 +5,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.http import QueryDict
 
 from experiments.filters import SORT_KEYS
 from experiments.models import TrainingJob
+from experiments.selectors import experiment_list
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -137,10 +139,6 @@ def test_a_bad_ordering_or_filter_is_a_400_naming_it(owner_api, sortable, query,
 
 
 def test_the_status_counts_follow_the_other_filters(sortable):
-    from django.http import QueryDict
-
-    from experiments.selectors import experiment_list
-
     narrowed = experiment_list(sortable, QueryDict("model_name=resnet18&status=completed"))
     resnet18 = TrainingJob.objects.for_project(sortable).filter(model_name="resnet18")
     assert narrowed.counts["completed"] == resnet18.filter(status="completed").count() == narrowed.total

@@ -141,7 +141,7 @@ def test_on_a_phone_each_experiment_is_a_card_with_nothing_off_screen(page):
     assert page.get_by_role("link", name="선택한 실험 비교 (1)").is_visible()
 
 
-def test_the_korean_list_names_tasks_and_sorts_in_korean(page):
+def test_the_accuracy_header_sorts_the_list_most_accurate_first(page):
     log_in(page)
     page.goto("/projects/1")
     page.get_by_role("link", name="정확도", exact=True).click()  # the column header sorts
