@@ -16,6 +16,13 @@ class NewExperimentForm(forms.Form):
     batch_size = forms.IntegerField(label=_("Batch size"), initial=16)
     learning_rate = forms.FloatField(label=_("Learning rate"), initial=0.001)
     image_size = forms.IntegerField(label=_("Image size (px)"), required=False, help_text=_("Optional."))
+    augmentation = forms.ChoiceField(
+        label=_("Augmentation"),
+        choices=TrainingJob.Augmentation.choices,
+        initial=TrainingJob.Augmentation.STANDARD,
+        help_text=_("Choose Light or None for digits, text and anything with a left and a right."),
+    )
+    device = forms.ChoiceField(label=_("Device"), choices=TrainingJob.Device.choices, initial=TrainingJob.Device.ANY)
 
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)

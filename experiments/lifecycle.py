@@ -48,6 +48,9 @@ def experiment_record_epoch(
     val_loss: float | None,
     accuracy: float | None,
     duration_seconds: float,
+    images_per_second: float | None = None,
+    gpu_utilization: float | None = None,
+    gpu_memory_mb: float | None = None,
 ) -> bool:
     """Stores one epoch's metrics as the job's latest values; False if the job is no longer this worker's."""
     with transaction.atomic():
@@ -62,6 +65,9 @@ def experiment_record_epoch(
                 "val_loss": val_loss,
                 "accuracy": accuracy,
                 "duration_seconds": duration_seconds,
+                "images_per_second": images_per_second,
+                "gpu_utilization": gpu_utilization,
+                "gpu_memory_mb": gpu_memory_mb,
             },
         )
         current.current_epoch = epoch

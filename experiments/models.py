@@ -13,6 +13,9 @@ def is_empty(field: str) -> models.ExpressionWrapper:
     return models.ExpressionWrapper(models.Q(**{f"{field}__isnull": True}), output_field=models.BooleanField())
 
 
+INPUT_BOUND_BELOW = 0.5
+
+
 class TrainingJobQuerySet(models.QuerySet):
     def for_project(self, project) -> "TrainingJobQuerySet":
         return self.filter(project=project)
@@ -63,6 +66,20 @@ class TrainingJob(models.Model):
 
     TaskType = TaskType  # the datasets app's: a dataset version fits the same tasks
 
+    class Augmentation(models.TextChoices):
+        """What the trainer does to the training images: named presets, recorded with the experiment."""
+
+        NONE = "none", _("None")
+        LIGHT = "light", _("Light: small shifts and brightness, no flips")
+        STANDARD = "standard", _("Standard: crops, flips and brightness")
+
+    class Device(models.TextChoices):
+        """Where it may train; a worker claims only the jobs it can run (see queue_name)."""
+
+        ANY = "any", _("Any worker")
+        GPU = "gpu", _("GPU")
+        CPU = "cpu", _("CPU")
+
     TASK_SHORT_NAMES = {
         TaskType.IMAGE_CLASSIFICATION: _("classification"),
         TaskType.OBJECT_DETECTION: _("detection"),
@@ -105,6 +122,11 @@ class TrainingJob(models.Model):
     error_message = models.TextField(_("error message"), null=True, blank=True)  # noqa: DJ001 (null = no error: docs/api.md)
     # Beyond the columns of docs/api.md: what the worker needs and the live page shows.
     image_size = models.PositiveIntegerField(_("image size"), null=True, blank=True)
+    # Empty for experiments from before they were recorded: those flipped images horizontally, on any device.
+    augmentation = models.CharField(  # noqa: DJ001
+        _("augmentation"), max_length=20, choices=Augmentation.choices, null=True, blank=True
+    )
+    device = models.CharField(_("device"), max_length=10, choices=Device.choices, null=True, blank=True)  # noqa: DJ001
     current_epoch = models.PositiveIntegerField(_("current epoch"), default=0)
     worker_id = models.CharField(_("worker"), max_length=64, blank=True, default="")
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
@@ -157,6 +179,12 @@ class TrainingJob(models.Model):
         return Path(settings.RUNS_DIR) / f"experiment-{self.pk}"
 
     @property
+    def queue_name(self) -> str:
+        """The task queue its training waits in: workers on a GPU take "gpu" and "default", CPU workers "cpu"
+        and "default"."""
+        return self.device if self.device in (self.Device.GPU, self.Device.CPU) else "default"
+
+    @property
     def label(self) -> str:
         """How people tell it apart: its name, or its model and id."""
         return self.name or f"{self.model_name} #{self.pk}"
@@ -185,6 +213,21 @@ class TrainingJob(models.Model):
         """The epoch of highest validation accuracy (the earliest of equals), from the prefetched metrics."""
         scored = [metric for metric in self.metrics.all() if metric.accuracy is not None]
         return max(scored, key=lambda metric: (metric.accuracy, -metric.epoch), default=None)
+
+    def gpu_busy(self) -> float | None:
+        """How busy its GPU was while training, on average over its epochs so far (0 to 1), leaving out the
+        first when there are others: there cuDNN tries its kernels and CUDA loads its modules. None when it
+        did not train on CUDA, or its epochs were too short to tell."""
+        measured = [metric for metric in self.metrics.all() if metric.gpu_utilization is not None]
+        if len(measured) > 1:
+            measured = [metric for metric in measured if metric.epoch > 1]
+        values = [metric.gpu_utilization for metric in measured]
+        return sum(values) / len(values) if values else None
+
+    def is_input_bound(self) -> bool:
+        """Its GPU waited for data more than it computed: busy less than half the time."""
+        busy = self.gpu_busy()
+        return busy is not None and busy < INPUT_BOUND_BELOW
 
     @property
     def progress(self) -> float:
@@ -236,6 +279,11 @@ class TrainingMetric(models.Model):
     val_loss = models.FloatField(_("validation loss"), null=True)
     accuracy = models.FloatField(_("accuracy"), null=True)
     duration_seconds = models.FloatField(_("duration (s)"))
+    # How fast it trained: training images per second of the epoch's training phase, and on CUDA how busy
+    # the GPU was (mean utilisation, 0 to 1) and the most memory in use on it.
+    images_per_second = models.FloatField(_("images/s"), null=True)
+    gpu_utilization = models.FloatField(_("GPU utilisation"), null=True)
+    gpu_memory_mb = models.FloatField(_("GPU memory (MB)"), null=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -69,6 +69,7 @@ MAX_COMPARED = 20
 # What the compare view lines up, in order: the settings an experiment was started with.
 COMPARED_PARAMETERS = [
     "model_name", "framework", "task_type", "dataset_label", "epochs", "batch_size", "learning_rate", "image_size",
+    "augmentation",
 ]  # fmt: skip
 
 

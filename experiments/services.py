@@ -46,6 +46,8 @@ def validate_new_experiment(
     batch_size: int,
     learning_rate: float,
     image_size: int | None,
+    augmentation: str = TrainingJob.Augmentation.STANDARD,
+    device: str = TrainingJob.Device.ANY,
 ) -> dict[str, str]:
     """Field -> message for everything wrong with a new experiment (empty when valid)."""
     errors = {}
@@ -70,6 +72,12 @@ def validate_new_experiment(
         low, high = LIMITS[field]
         if value is not None and not low <= value <= high:
             errors[field] = _("Must be between %(low)d and %(high)d.") % {"low": low, "high": high}
+    for field, value, choices in (
+        ("augmentation", augmentation, TrainingJob.Augmentation),
+        ("device", device, TrainingJob.Device),
+    ):
+        if value not in choices.values:
+            errors[field] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices.values)}
     if not 0 < learning_rate <= MAX_LEARNING_RATE:
         errors["learning_rate"] = _("Must be greater than 0 and at most %(max)s.") % {"max": MAX_LEARNING_RATE}
     if dataset not in (None, ""):
@@ -115,6 +123,8 @@ def experiment_create(
     batch_size: int,
     learning_rate: float,
     image_size: int | None = None,
+    augmentation: str = TrainingJob.Augmentation.STANDARD,
+    device: str = TrainingJob.Device.ANY,
 ) -> TrainingJob:
     """Validates and stores a pending experiment, and queues its training once committed."""
     errors = validate_new_experiment(
@@ -128,6 +138,8 @@ def experiment_create(
         batch_size=batch_size,
         learning_rate=learning_rate,
         image_size=image_size,
+        augmentation=augmentation,
+        device=device,
     )
     if errors:
         raise ValidationError({field: [message] for field, message in errors.items()})
@@ -144,9 +156,11 @@ def experiment_create(
             batch_size=batch_size,
             learning_rate=learning_rate,
             image_size=image_size,
+            augmentation=augmentation,
+            device=device,
         )
         record_event(job, "experiment_created", job_state(job))
-        transaction.on_commit(lambda: run_training.enqueue(job.id))
+        transaction.on_commit(lambda: run_training.using(queue_name=job.queue_name).enqueue(job.id))
     return job
 
 

@@ -242,6 +242,7 @@ PARAMETER_LABELS = {
     "batch_size": _("Batch size"),
     "learning_rate": _("Learning rate"),
     "image_size": _("Image size (px)"),
+    "augmentation": _("Augmentation"),
 }
 
 
@@ -285,5 +286,7 @@ def _compare_page(request, project_id, template):
 
 def _shown(job: TrainingJob, name: str):
     """A parameter's value as the pages show it (choices by their labels)."""
+    if getattr(job, name) is None:
+        return None
     display = getattr(job, f"get_{name}_display", None)
     return display() if display else getattr(job, name)

@@ -38,7 +38,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int | None) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -337,7 +337,8 @@ CONTENT_SECURITY_POLICY = {
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 
 # Training: the database is the queue (django-tasks with django-tasks-db).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Queues by where a job may run: "default" (anywhere), "gpu", "cpu"; see run_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "gpu", "cpu"]}}
 DATASETS_ROOT = Path(env_str("DATASETS_ROOT", str(BASE_DIR / "dataset_folders"))).resolve()
 RUNS_DIR = Path(env_str("RUNS_DIR", str(BASE_DIR / "runs"))).resolve()
 
@@ -352,8 +353,16 @@ MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 # A running job whose worker has not been heard from for this long is failed as "Worker lost".
 WORKER_TIMEOUT_SECONDS = env_int("WORKER_TIMEOUT_SECONDS", 60)
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5)
-# "cuda", "cuda:1", "cpu"; empty: CUDA when a GPU is present, else the CPU.
+# What a worker trains on unless `run_worker --device` says: "cuda", "cuda:1", "cpu"; empty: the GPU when
+# there is one, else the CPU.
 TRAINING_DEVICE = env_str("TRAINING_DEVICE")
+# Data-loading processes per training; empty: none below 4 cores, else all cores but two, at most 8.
+TRAINING_DATALOADER_WORKERS = env_int("TRAINING_DATALOADER_WORKERS", None)
+if TRAINING_DATALOADER_WORKERS is not None and TRAINING_DATALOADER_WORKERS < 0:
+    raise ImproperlyConfigured("TRAINING_DATALOADER_WORKERS must be 0 or more")
+# A dataset whose images, decoded at the training size, fit in this many MB is decoded once and kept in
+# memory (on the GPU when training there); larger ones stream from disk each epoch.
+TRAINING_CACHE_MB = env_int("TRAINING_CACHE_MB", 4096)
 
 # Live updates. With REDIS_URL, every process publishes through Redis at once.
 # Without it, each web process relays the events that workers committed to the

@@ -42,7 +42,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
 class MetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingMetric
-        fields = ["epoch", "train_loss", "val_loss", "accuracy", "duration_seconds"]
+        fields = ["epoch", "train_loss", "val_loss", "accuracy", "duration_seconds", "images_per_second",
+                  "gpu_utilization", "gpu_memory_mb"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -57,7 +58,8 @@ class ExperimentDetailSerializer(ExperimentSerializer):
     metrics = MetricSerializer(many=True, read_only=True)
 
     class Meta(ExperimentSerializer.Meta):
-        fields = [*LIST_FIELDS, "dataset", "image_size", "current_epoch", "progress", "cancel_requested", "metrics"]
+        fields = [*LIST_FIELDS, "dataset", "image_size", "augmentation", "device", "current_epoch", "progress",
+                  "cancel_requested", "metrics"]  # fmt: skip
         read_only_fields = fields
 
     def get_cancel_requested(self, job) -> bool:
@@ -80,6 +82,14 @@ class ExperimentCreateSerializer(serializers.Serializer):
     batch_size = serializers.IntegerField()
     learning_rate = serializers.FloatField()
     image_size = serializers.IntegerField(required=False, allow_null=True, default=None)
+    augmentation = TextField(
+        required=False,
+        default=TrainingJob.Augmentation.STANDARD,
+        help_text="none, light (shifts, brightness; no flips) or standard (crops, flips, brightness).",
+    )
+    device = TextField(
+        required=False, default=TrainingJob.Device.ANY, help_text="any, gpu or cpu: which workers may train it."
+    )
 
 
 class ExperimentDescribeSerializer(serializers.Serializer):

@@ -38,6 +38,18 @@ def test_it_creates_a_pending_experiment_and_queues_it_after_commit(
     task = DBTaskResult.objects.get()
     assert task.task_path == "experiments.tasks.run_training" and task.args_kwargs["args"] == [body["id"]]
     assert [j["id"] for j in owner_api.get(URL).json()][0] == body["id"]
+    assert (body["augmentation"], body["device"], task.queue_name) == ("standard", "any", "default")
+
+
+def test_the_augmentation_and_the_device_are_recorded_and_choose_the_queue(
+    owner_api, datasets_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(owner_api, augmentation="none", device="gpu")
+    assert response.status_code == 201, response.content
+    body = owner_api.get(f"{URL}/{response.json()['id']}").json()
+    assert (body["augmentation"], body["device"]) == ("none", "gpu")
+    assert DBTaskResult.objects.get().queue_name == "gpu"
 
 
 @pytest.mark.parametrize(
@@ -64,6 +76,9 @@ def test_it_creates_a_pending_experiment_and_queues_it_after_commit(
         ({"learning_rate": 0}, "learning_rate", "greater than 0"),
         ({"learning_rate": 3}, "learning_rate", "at most 1"),
         ({"image_size": 8}, "image_size", "between 32 and 2048"),
+        ({"augmentation": "heavy"}, "augmentation", "none, light, standard"),
+        ({"augmentation": None}, "augmentation", "null"),
+        ({"device": "tpu"}, "device", "any, gpu, cpu"),
     ],
 )  # fmt: skip
 def test_bad_experiments_are_a_400_naming_the_field(owner_api, datasets_root, changes, field, words):
@@ -107,14 +122,18 @@ def test_someone_elses_project_cannot_get_experiments(other_api, anon_api, datas
 
 def test_retrieve_gives_progress_and_metrics(owner_api, other_api):
     job = TrainingJob.objects.get(pk=3)
-    job.metrics.create(epoch=1, train_loss=0.9, val_loss=0.8, accuracy=0.5, duration_seconds=2)
+    job.metrics.create(
+        epoch=1, train_loss=0.9, val_loss=0.8, accuracy=0.5, duration_seconds=2, images_per_second=640,
+        gpu_utilization=0.9, gpu_memory_mb=1500,
+    )  # fmt: skip
     response = owner_api.get(f"{URL}/3")
     assert response.status_code == 200
     body = response.json()
     assert body["progress"] == 1.0 and body["cancel_requested"] is False
     assert body["metrics"] == [
-        {"epoch": 1, "train_loss": 0.9, "val_loss": 0.8, "accuracy": 0.5, "duration_seconds": 2.0}
-    ]
+        {"epoch": 1, "train_loss": 0.9, "val_loss": 0.8, "accuracy": 0.5, "duration_seconds": 2.0,
+         "images_per_second": 640.0, "gpu_utilization": 0.9, "gpu_memory_mb": 1500.0}
+    ]  # fmt: skip
     assert other_api.get(f"{URL}/3").json() == {"detail": "Project not found"}
     for missing in ["4", "999", "abc", "99999999999999999999999"]:  # 4 lives in another project
         response = owner_api.get(f"{URL}/{missing}")

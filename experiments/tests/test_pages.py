@@ -49,18 +49,21 @@ def test_the_form_starts_a_pending_experiment(owner_client, demo_versions):
     response = owner_client.post(
         "/projects/1/experiments/new",
         {"framework": "ultralytics", "model_name": "yolo11n", "task_type": "object_detection",
-         "dataset": detection.id, "epochs": 3, "batch_size": 4, "learning_rate": 0.01, "image_size": ""},
+         "dataset": detection.id, "epochs": 3, "batch_size": 4, "learning_rate": 0.01, "image_size": "",
+         "augmentation": "light", "device": "cpu"},
     )  # fmt: skip
     assert response.status_code == 302 and response["Location"] == "/projects/1"
     job = TrainingJob.objects.get(model_name="yolo11n", status="pending")
     assert (job.epochs, job.image_size, job.dataset_version) == (3, None, detection)
+    assert (job.augmentation, job.device) == ("light", "cpu")
 
 
 def test_the_form_shows_errors_beside_their_fields(owner_client, demo_versions):
     response = owner_client.post(
         "/projects/1/experiments/new",
         {"framework": "timm", "model_name": "resnet18", "task_type": "image_classification",
-         "dataset": demo_versions["shapes-det"].id, "epochs": 0, "batch_size": 4, "learning_rate": 0.01},
+         "dataset": demo_versions["shapes-det"].id, "epochs": 0, "batch_size": 4, "learning_rate": 0.01,
+         "augmentation": "standard", "device": "any"},
         HTTP_ACCEPT_LANGUAGE="en",
     )  # fmt: skip
     html = response.content.decode()
@@ -81,6 +84,29 @@ def test_the_experiment_page_shows_parameters_curves_and_errors(owner_client):
     assert 'data-chart="accuracy"' in html and 'data-chart="val_loss"' in html
     assert html.count("<circle") == 4  # two epochs on two charts
     assert "Cancel training" not in html  # finished
+    assert "Input-bound" not in html and "GPU busy" not in html  # no GPU figures: not trained on CUDA
+
+
+def test_the_experiment_page_shows_speed_and_says_when_the_gpu_waited_for_data(owner_client):
+    job = TrainingJob.objects.get(pk=2)
+    job.augmentation, job.device = "light", "gpu"
+    job.save()
+    for epoch, busy in [(1, 0.31), (2, 0.45)]:
+        job.metrics.create(
+            epoch=epoch, accuracy=0.5, duration_seconds=3, images_per_second=812.4, gpu_utilization=busy,
+            gpu_memory_mb=2048,
+        )  # fmt: skip
+    html = owner_client.get("/projects/1/experiments/2", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Light: small shifts and brightness, no flips" in html and "<dd>GPU</dd>" in html
+    assert html.count(">812<") == 2 and ">31.0%<" in html and ">2048 MB<" in html
+    # The first epoch (cuDNN trying kernels) counts only while it is the only one.
+    assert "Input-bound" in html and "busy only 45.0% of the time" in html
+    job.metrics.filter(epoch=2).update(gpu_utilization=0.95)
+    html = owner_client.get("/projects/1/experiments/2", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "GPU busy" in html and "Input-bound" not in html
+    job.metrics.filter(epoch=2).delete()
+    html = owner_client.get("/projects/1/experiments/2", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "busy only 31.0% of the time" in html
 
 
 def test_a_row_shows_live_progress_and_a_sparkline(owner_client):
