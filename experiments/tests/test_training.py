@@ -60,6 +60,7 @@ def test_a_timm_classifier_trains_through_the_queue(owner_api, datasets_root, pr
     metrics = list(job.metrics.order_by("epoch"))
     assert [m.epoch for m in metrics] == [1, 2]
     assert metrics[-1].accuracy == job.accuracy and all(m.train_loss > 0 and m.duration_seconds > 0 for m in metrics)
+    assert all(m.images_per_second > 0 and m.gpu_utilization is None and m.gpu_memory_mb is None for m in metrics)
     types = list(Event.objects.filter(payload__experiment_id=job.id).order_by("id").values_list("type", flat=True))
     assert types == ["experiment_created", "status_changed", "training_progress", "training_progress", "status_changed"]
     task = DBTaskResult.objects.get()
@@ -93,6 +94,7 @@ def test_ultralytics_trains_detection_and_segmentation(
     assert job.accuracy is not None and 0 <= job.accuracy <= 1
     assert job.loss is not None and job.loss > 0
     assert list(job.metrics.values_list("epoch", flat=True)) == [1]
+    assert job.metrics.get().images_per_second > 0
 
 
 def test_a_broken_dataset_fails_with_a_reason(owner_api, datasets_root, processes, settings, tmp_path):

@@ -50,9 +50,11 @@ class Monitor(threading.Thread):
 class JobReporter:
     """The Reporter a trainer gets: cancel requests from the Monitor, epochs stored through lifecycle."""
 
-    def __init__(self, job: TrainingJob, monitor: Monitor):
+    def __init__(self, job: TrainingJob, monitor: Monitor, sampler):
         self.job = job
         self.monitor = monitor
+        self.sampler = sampler
+        self.system_figures = (None, None)
 
     def should_stop(self) -> bool:
         return self.monitor.cancelled.is_set()
@@ -61,10 +63,19 @@ class JobReporter:
         if self.should_stop():
             raise TrainingCancelled
 
-    def epoch_end(self, *, epoch, train_loss, val_loss, accuracy, duration_seconds) -> None:
+    def epoch_start(self) -> None:
+        self.sampler.take()
+
+    def train_end(self) -> None:
+        self.system_figures = self.sampler.take()
+
+    def epoch_end(self, *, epoch, train_loss, val_loss, accuracy, duration_seconds, images_per_second) -> None:
+        gpu_utilization, gpu_memory_mb = self.system_figures
+        self.system_figures = (None, None)
         logger.info(
-            "Experiment %s epoch %s/%s: train loss %s, val loss %s, accuracy %s (%.1f s)",
+            "Experiment %s epoch %s/%s: train loss %s, val loss %s, accuracy %s (%.1f s, %s images/s, GPU busy %s)",
             self.job.id, epoch, self.job.epochs, train_loss, val_loss, accuracy, duration_seconds,
+            images_per_second and round(images_per_second), gpu_utilization,
         )  # fmt: skip
         still_ours = lifecycle.experiment_record_epoch(
             job=self.job,
@@ -73,6 +84,9 @@ class JobReporter:
             val_loss=val_loss,
             accuracy=accuracy,
             duration_seconds=duration_seconds,
+            images_per_second=images_per_second,
+            gpu_utilization=gpu_utilization,
+            gpu_memory_mb=gpu_memory_mb,
         )
         if not still_ours:  # failed as lost, or cancelled, meanwhile
             raise TrainingCancelled
@@ -95,9 +109,16 @@ def _run(job_id: int, *, worker_id: str) -> str:
     logging.getLogger().addHandler(log_handler)
     monitor = Monitor(job)
     monitor.start()
+    from experiments.training import hardware  # torch: in the worker only
+
+    on = device()
+    sampler = hardware.sampler_for(on)
+    sampler.start()
     try:
-        logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_label)
-        result = _train(job, run_dir, JobReporter(job, monitor))
+        logger.info(
+            "Experiment %s: %s %s on %s, on %s", job.id, job.framework, job.model_name, job.dataset_label, on
+        )  # fmt: skip
+        result = _train(job, run_dir, on, JobReporter(job, monitor, sampler))
         lifecycle.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
         return "completed"
     except TrainingCancelled:
@@ -108,12 +129,13 @@ def _run(job_id: int, *, worker_id: str) -> str:
         lifecycle.experiment_fail(job=job, reason=human_reason(error))
         return "failed"
     finally:
+        sampler.stop()
         monitor.stop()
         logging.getLogger().removeHandler(log_handler)
         log_handler.close()
 
 
-def _train(job: TrainingJob, run_dir: Path, reporter: JobReporter) -> Result:
+def _train(job: TrainingJob, run_dir: Path, device: str, reporter: JobReporter) -> Result:
     try:
         if job.dataset_version_id:
             dataset = dataset_checks.local_copy(job.dataset_version)  # checked when it was made ready
@@ -125,17 +147,16 @@ def _train(job: TrainingJob, run_dir: Path, reporter: JobReporter) -> Result:
     if job.framework == TrainingJob.Framework.TIMM:
         from experiments.training import timm_trainer
 
-        return timm_trainer.train(job, dataset, run_dir, device(), reporter)
+        return timm_trainer.train(job, dataset, run_dir, device, reporter)
     from experiments.training import ultralytics_trainer
 
-    return ultralytics_trainer.train(job, dataset, run_dir, device(), reporter)
+    return ultralytics_trainer.train(job, dataset, run_dir, device, reporter)
 
 
 def device() -> str:
+    """The GPU when this worker sees one, else the CPU; `run_worker --device` decides which GPU it sees."""
     import torch
 
-    if settings.TRAINING_DEVICE:
-        return settings.TRAINING_DEVICE
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

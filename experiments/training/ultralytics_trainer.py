@@ -11,9 +11,13 @@ import shutil
 import time
 from pathlib import Path
 
+import torch
 from django.conf import settings
 
+from datasets.layouts import IMAGE_SUFFIXES
 from experiments.models import TrainingJob
+from experiments.training.hardware import Acceleration
+from experiments.training.images import loader_workers
 from experiments.training.types import Reporter, Result, TrainingCancelled
 
 Task = TrainingJob.TaskType
@@ -23,6 +27,18 @@ ACCURACY_KEYS = {
     Task.IMAGE_CLASSIFICATION: "metrics/accuracy_top1",
 }
 DEFAULT_IMAGE_SIZE = 128
+Augmentation = TrainingJob.Augmentation
+# Our presets in Ultralytics' terms; "standard" is Ultralytics' own defaults.
+AUGMENTATION_ARGS = {
+    Augmentation.NONE: {
+        "fliplr": 0.0, "mosaic": 0.0, "translate": 0.0, "scale": 0.0, "hsv_h": 0.0, "hsv_s": 0.0, "hsv_v": 0.0,
+        "erasing": 0.0, "auto_augment": None,
+    },
+    Augmentation.LIGHT: {
+        "fliplr": 0.0, "mosaic": 0.0, "translate": 0.0625, "scale": 0.1, "hsv_h": 0.0, "hsv_s": 0.1, "hsv_v": 0.1,
+        "erasing": 0.0, "auto_augment": None,
+    },
+}  # fmt: skip
 
 
 def configure_offline() -> None:
@@ -65,14 +81,22 @@ def train(job: TrainingJob, dataset: Path, run_dir: Path, device: str, reporter:
 
     model = YOLO(f"{job.model_name}.yaml", task=_yolo_task(job.task_type))  # from scratch
     accuracy_key = ACCURACY_KEYS[job.task_type]
-    state = {"reported": 0, "accuracy": None, "loss": None, "epoch_started": time.monotonic()}
+    image_size = job.image_size or DEFAULT_IMAGE_SIZE
+    acceleration = Acceleration.for_device(device)
+    state = {"reported": 0, "accuracy": None, "loss": None, "epoch_started": 0.0, "images_per_second": None}
 
     def stop_if_cancelled(trainer_or_validator):
         if reporter.should_stop():
             raise TrainingCancelled
 
     def on_train_epoch_start(trainer):
+        reporter.epoch_start()
         state["epoch_started"] = time.monotonic()
+
+    def on_train_epoch_end(trainer):
+        images = len(trainer.train_loader.dataset)
+        state["images_per_second"] = images / (time.monotonic() - state["epoch_started"])
+        reporter.train_end()
 
     def on_fit_epoch_end(trainer):
         epoch = trainer.epoch + 1
@@ -92,33 +116,45 @@ def train(job: TrainingJob, dataset: Path, run_dir: Path, device: str, reporter:
             val_loss=val_loss,
             accuracy=None if accuracy is None else float(accuracy),
             duration_seconds=time.monotonic() - state["epoch_started"],
+            images_per_second=state["images_per_second"],
         )
 
     model.add_callback("on_train_batch_end", stop_if_cancelled)
     model.add_callback("on_val_batch_end", stop_if_cancelled)
     model.add_callback("on_train_epoch_start", on_train_epoch_start)
+    model.add_callback("on_train_epoch_end", on_train_epoch_end)
     model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
     data = dataset if job.task_type == Task.IMAGE_CLASSIFICATION else dataset / "data.yaml"
     model.train(
         data=str(data),
         epochs=job.epochs,
         batch=job.batch_size,
-        imgsz=job.image_size or DEFAULT_IMAGE_SIZE,
+        imgsz=image_size,
         lr0=job.learning_rate,
         device=device,
-        workers=0,  # data loading in the worker process: our machines have 2 cores
+        workers=loader_workers(),
+        cache="ram" if _fits_cache(dataset, image_size) else False,
         project=str(run_dir),
         name="ultralytics",
         exist_ok=True,
         pretrained=False,
-        amp=False,  # the AMP check downloads yolo11n.pt
+        # bf16 where the GPU has it; fp16 ("amp=True") would run Ultralytics' AMP check, which downloads weights.
+        amp="bf16" if acceleration.amp_dtype == torch.bfloat16 else False,
         plots=False,
         verbose=False,
         seed=job.id,
         deterministic=False,
+        **AUGMENTATION_ARGS.get(job.augmentation, {}),
     )
     accuracy = state["accuracy"]
     return Result(accuracy=None if accuracy is None else float(accuracy), loss=state["loss"])
+
+
+def _fits_cache(dataset: Path, image_size: int) -> bool:
+    """Whether the training images, decoded at the training size, fit TRAINING_CACHE_MB (Ultralytics' "ram"
+    cache; it checks the machine's free memory too)."""
+    images = sum(1 for path in dataset.rglob("*") if path.suffix.lower() in IMAGE_SUFFIXES)
+    return images * 3 * image_size * image_size <= settings.TRAINING_CACHE_MB * 1024 * 1024
 
 
 def _total(losses) -> float | None:
