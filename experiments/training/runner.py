@@ -107,16 +107,16 @@ def _run(job_id: int, *, worker_id: str) -> str:
     run_dir.mkdir(parents=True, exist_ok=True)
     log_handler = logging.FileHandler(run_dir / "train.log")
     logging.getLogger().addHandler(log_handler)
-    monitor = Monitor(job)
-    monitor.start()
     from experiments.training import hardware  # torch: in the worker only
 
     on = device()
     sampler = hardware.sampler_for(on)
     sampler.start()
+    monitor = Monitor(job)
+    monitor.start()
     try:
         logger.info(
-            "Experiment %s: %s %s on %s, on %s", job.id, job.framework, job.model_name, job.dataset_label, on
+            "Experiment %s: %s %s on %s (device %s)", job.id, job.framework, job.model_name, job.dataset_label, on
         )  # fmt: skip
         result = _train(job, run_dir, on, JobReporter(job, monitor, sampler))
         lifecycle.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
