@@ -63,6 +63,13 @@ def test_a_wrong_device_is_refused(monkeypatch, device, message):
         run_worker.see_only(device)
 
 
+def test_asking_for_a_gpu_where_none_is_visible_is_refused(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    with pytest.raises(CommandError, match="no GPU"):
+        run_worker.see_only("cuda")
+    assert run_worker.see_only("") is False  # no device named: the CPU
+
+
 def test_a_worker_on_one_gpu_sees_only_that_one(monkeypatch):
     """Where there is a GPU, --device cuda:1 of "3,7" leaves 7; here, without one, it is refused after."""
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,7")

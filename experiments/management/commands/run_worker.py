@@ -109,8 +109,12 @@ def see_only(device: str) -> bool:
     if device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
         return False
-    if device in ("", "cuda"):
+    if device == "":
         return visible_gpu_count() > 0
+    if device == "cuda":
+        if visible_gpu_count() == 0:
+            raise CommandError("--device cuda: this machine has no GPU (or CUDA_VISIBLE_DEVICES hides them all)")
+        return True
     prefix, _colon, index = device.partition(":")
     if prefix != "cuda" or not index.isdigit():
         raise CommandError(f"--device must be cpu, cuda or cuda:N, not {device!r}")
