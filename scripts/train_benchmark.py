@@ -10,8 +10,8 @@ For each timm job it times, one after the other:
             with a horizontal flip, num_workers=0, fp32, a loss read every batch);
   same      a bare loop with the platform's settings (images decoded once into a tensor, the "standard"
             augmentation on the device, bf16 and channels-last on CUDA) and no platform around it;
-  platform  the experiment through services, the task queue and a run_worker process (database, monitor
-            thread, metrics, live events, checkpoint);
+  platform  the experiment through services, the task queue and a run_worker process, as that worker's
+            second job (database, monitor thread, metrics, live events, checkpoint);
 and prints images/s (median epoch, training phase), the whole run's seconds, and the ratios.
 For Ultralytics it prints the platform's images/s (its own trainer; no bound: a step of its model and loss
 on synthetic tensors ran at half the speed of its trainer on the H200, so it bounded nothing).
@@ -177,15 +177,22 @@ def fmt(value, digits):
 
 
 def platform(project, framework, model, task, dataset, size, args, device):
-    """The experiment through the service, the queue and one run_worker: (median epoch images/s, run seconds)."""
+    """The experiment through the service, the queue and a run_worker process, measured as the second job of
+    that worker (a long-lived worker has loaded torch and started CUDA before): (median epoch images/s, run
+    seconds). The first job, one epoch at another image size, decodes into a cache entry of its own."""
     shutil.rmtree(WORK / "runs" / ".decoded", ignore_errors=True)  # decoded from scratch, like the bare loops
-    job = services.experiment_create(
-        project=project, framework=framework, model_name=model, task_type=task, dataset_path=dataset,
-        epochs=args.epochs, batch_size=args.batch, learning_rate=LEARNING_RATE if framework == "timm" else 0.01,
-        image_size=size, augmentation="standard",
-    )  # fmt: skip
     if device == "cuda":
         torch.cuda.empty_cache()  # what the bare loops held goes back to the worker
+
+    def create(epochs, image_size):
+        return services.experiment_create(
+            project=project, framework=framework, model_name=model, task_type=task, dataset_path=dataset,
+            epochs=epochs, batch_size=args.batch, learning_rate=LEARNING_RATE if framework == "timm" else 0.01,
+            image_size=image_size, augmentation="standard",
+        )  # fmt: skip
+
+    create(1, size + 32)  # the warm-up
+    job = create(args.epochs, size)
     worker = [sys.executable, str(ROOT / "manage.py"), "run_worker", "--batch", "--no-startup-delay",
               "--interval", "0", "--verbosity", "0", *args.worker_args.split()]  # fmt: skip
     subprocess.run(worker, check=True, cwd=ROOT)  # noqa: S603 (our own command)

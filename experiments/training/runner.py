@@ -107,18 +107,11 @@ def _run(job_id: int, *, worker_id: str) -> str:
     run_dir.mkdir(parents=True, exist_ok=True)
     log_handler = logging.FileHandler(run_dir / "train.log")
     logging.getLogger().addHandler(log_handler)
-    from experiments.training import hardware  # torch: in the worker only
-
-    on = device()
-    sampler = hardware.sampler_for(on)
-    sampler.start()
     monitor = Monitor(job)
     monitor.start()
     try:
-        logger.info(
-            "Experiment %s: %s %s on %s (device %s)", job.id, job.framework, job.model_name, job.dataset_label, on
-        )  # fmt: skip
-        result = _train(job, run_dir, on, JobReporter(job, monitor, sampler))
+        logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_label)
+        result = _train(job, run_dir, monitor)
         lifecycle.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
         return "completed"
     except TrainingCancelled:
@@ -129,13 +122,12 @@ def _run(job_id: int, *, worker_id: str) -> str:
         lifecycle.experiment_fail(job=job, reason=human_reason(error))
         return "failed"
     finally:
-        sampler.stop()
         monitor.stop()
         logging.getLogger().removeHandler(log_handler)
         log_handler.close()
 
 
-def _train(job: TrainingJob, run_dir: Path, device: str, reporter: JobReporter) -> Result:
+def _train(job: TrainingJob, run_dir: Path, monitor: Monitor) -> Result:
     try:
         if job.dataset_version_id:
             dataset = dataset_checks.local_copy(job.dataset_version)  # checked when it was made ready
@@ -144,13 +136,23 @@ def _train(job: TrainingJob, run_dir: Path, device: str, reporter: JobReporter) 
             datasets.check_layout(dataset, job.task_type)
     except (datasets.DatasetError, ArchiveError, OSError) as error:
         raise TrainingError(str(error)) from error
-    if job.framework == TrainingJob.Framework.TIMM:
-        from experiments.training import timm_trainer
+    from experiments.training import hardware  # torch: in the worker only, once the dataset is known to be there
 
-        return timm_trainer.train(job, dataset, run_dir, device, reporter)
-    from experiments.training import ultralytics_trainer
+    on = device()
+    logger.info("Experiment %s trains on %s", job.id, on)
+    sampler = hardware.sampler_for(on)
+    sampler.start()
+    try:
+        reporter = JobReporter(job, monitor, sampler)
+        if job.framework == TrainingJob.Framework.TIMM:
+            from experiments.training import timm_trainer
 
-    return ultralytics_trainer.train(job, dataset, run_dir, device, reporter)
+            return timm_trainer.train(job, dataset, run_dir, on, reporter)
+        from experiments.training import ultralytics_trainer
+
+        return ultralytics_trainer.train(job, dataset, run_dir, on, reporter)
+    finally:
+        sampler.stop()
 
 
 def device() -> str:

@@ -75,13 +75,6 @@ class Command(DbWorkerCommand):
         uses_gpu = see_only(options["device"])
         if options["queue_name"] is None:
             options["queue_name"] = "gpu,default" if uses_gpu else "cpu,default"
-        # torch, torchvision, timm and the GPU's context start once per worker, not inside its first job's time.
-        import torch
-
-        from experiments.training import timm_trainer  # noqa: F401
-
-        if uses_gpu:
-            torch.cuda.init()
         interval = max(1.0, min(10.0, settings.WORKER_TIMEOUT_SECONDS / 3))
         housekeeper = Housekeeper(interval)
         housekeeper.start()
@@ -132,10 +125,27 @@ def see_only(device: str) -> bool:
 
 
 def visible_gpu_count() -> int:
-    """The GPUs this process may use. Starts CUDA: call it only once CUDA_VISIBLE_DEVICES is final."""
-    import torch
+    """The GPUs this process may use, counted through NVML without starting CUDA (which reads
+    CUDA_VISIBLE_DEVICES once, when it starts): all of them, or those CUDA_VISIBLE_DEVICES names that exist."""
+    present = nvml_gpu_count()
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is None or not present:
+        return present
+    names = [name.strip() for name in listed.split(",") if name.strip()]
+    return sum(1 for name in names if not name.isdigit() or int(name) < present)
 
-    return torch.cuda.device_count()
+
+def nvml_gpu_count() -> int:
+    import pynvml
+
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:  # no NVIDIA driver on this machine
+        return 0
+    try:
+        return pynvml.nvmlDeviceGetCount()
+    finally:
+        pynvml.nvmlShutdown()
 
 
 def parse_gpus(value: str, available: int) -> list[int]:
