@@ -25,6 +25,9 @@ def test_three_runs_are_selected_on_the_list_and_compared_with_the_live_one_upda
         sign_in(page)
         page.goto("/projects/1")
         for job in (a, b, live):
+            # On connecting, the live script refetches the section and swaps it in; a click on a row being
+            # swapped out is lost, so let that refetch land first.
+            page.wait_for_load_state("networkidle")
             page.locator(f"#experiment-{job.id} .select-box").click()
             expect(page.locator(f"#experiment-{job.id} .select-box")).to_have_attribute("aria-checked", "true")
         page.get_by_role("link", name="선택한 실험 비교 (3)").click()
