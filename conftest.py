@@ -2,6 +2,11 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -136,3 +141,55 @@ def demo_versions(datasets_root, demo, settings, tmp_path):
 
     names = ("shapes-cls", "shapes-det", "shapes-seg")
     return {name: check_version(register_folder(owner=demo["owner"], name=name, path=name).id) for name in names}
+
+
+@dataclass(frozen=True)
+class S3Bucket:
+    client: object  # boto3's S3 client
+    name: str
+    env: dict[str, str]  # what a worker process needs to use it (see settings.py)
+
+    def keys(self) -> list[str]:
+        return [item["Key"] for item in self.client.list_objects_v2(Bucket=self.name).get("Contents", [])]
+
+
+@pytest.fixture
+def s3_bucket(settings):
+    """A bucket on a real S3 protocol server (moto's) on loopback, as this process's default storage."""
+    from experiments.tests.processes import free_port
+
+    port = free_port()
+    moto_server = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
+    server = subprocess.Popen(
+        [moto_server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    import boto3
+
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name="us-east-1")  # fmt: skip
+    for _ in range(100):
+        try:
+            client.create_bucket(Bucket="artifacts")
+            break
+        except Exception:
+            time.sleep(0.1)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": "artifacts", "endpoint_url": endpoint, "access_key": "test",
+                        "secret_key": "test", "region_name": "us-east-1", "file_overwrite": False,
+                        "max_memory_size": 8 * 1024 * 1024},
+        },
+    }  # fmt: skip
+    env = {
+        "AWS_STORAGE_BUCKET_NAME": "artifacts",
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_S3_REGION_NAME": "us-east-1",
+    }
+    yield S3Bucket(client=client, name="artifacts", env=env)
+    server.terminate()
+    server.wait(10)

@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from experiments import services
-from experiments.models import TrainingJob, TrainingMetric
+from experiments.models import RunFile, TrainingJob, TrainingMetric
 from experiments.selectors import status_counts
 from experiments.templatetags.experiments_tags import badge_context, percent, status_badge
 from projects import admin as projects_admin
@@ -15,6 +15,17 @@ from projects.models import Project
 class TrainingMetricInline(admin.TabularInline):
     model = TrainingMetric
     fields = ["epoch", "train_loss", "val_loss", "accuracy", "duration_seconds"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RunFileInline(admin.TabularInline):
+    model = RunFile
+    fields = ["name", "size", "sha256", "storage_name", "updated_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -39,13 +50,13 @@ class TrainingJobAdmin(admin.ModelAdmin):
     search_fields = ["model_name", "project__name", "project__owner__username", "project__owner__email"]
     date_hierarchy = "created_at"
     list_select_related = ["project__owner"]
-    raw_id_fields = ["project"]
+    raw_id_fields = ["project", "start_from"]
     readonly_fields = [
         "created_at", "updated_at", "started_at", "completed_at", "current_epoch", "worker_id", "heartbeat_at",
         "cancel_requested_at",
     ]  # fmt: skip
     ordering = ["-created_at", "-id"]
-    inlines = [TrainingMetricInline]
+    inlines = [TrainingMetricInline, RunFileInline]
     actions = ["cancel_experiments"]
 
     @admin.action(description=_("Cancel selected experiments"))

@@ -2,6 +2,7 @@
 
     pending -> running -> completed | failed | cancelled
     pending -> cancelled (services.experiment_cancel)
+    failed ("Worker lost") | cancelled -> pending (services.experiment_resume), then on from its checkpoint
 
 The worker (training/runner.py) calls these, and its housekeeper calls
 reap_lost_jobs(), the one place that fails jobs whose worker went silent.
@@ -14,16 +15,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from experiments.live import job_state, record_event
-from experiments.models import TrainingJob, TrainingMetric
+from experiments.models import WORKER_LOST, TrainingJob, TrainingMetric
 
 logger = logging.getLogger(__name__)
 Status = TrainingJob.Status
 
 CANCELLED_BY_USER = "Cancelled by user"
-WORKER_LOST = "Worker lost"
 
 
 def experiment_start(*, job_id: int, worker_id: str) -> TrainingJob | None:
@@ -31,7 +33,11 @@ def experiment_start(*, job_id: int, worker_id: str) -> TrainingJob | None:
     now = timezone.now()
     with transaction.atomic():
         claimed = TrainingJob.objects.filter(pk=job_id, status=Status.PENDING).update(
-            status=Status.RUNNING, started_at=now, heartbeat_at=now, worker_id=worker_id, updated_at=now
+            status=Status.RUNNING,
+            started_at=Coalesce("started_at", Value(now)),  # a resumed run started when it first did
+            heartbeat_at=now,
+            worker_id=worker_id,
+            updated_at=now,
         )
         if not claimed:
             return None
@@ -89,6 +95,20 @@ def experiment_record_epoch(
         )
     job.current_epoch, job.accuracy, job.loss = current.current_epoch, current.accuracy, current.loss
     return True
+
+
+def experiment_resumed(*, job: TrainingJob, epoch: int) -> None:
+    """A resumed run goes on after `epoch` of its checkpoint: the metrics of later epochs, recorded before the
+    checkpoint could be stored, are dropped; the run records them again."""
+    with transaction.atomic():
+        current = _locked_if_still_running(job)
+        if current is None:
+            return
+        current.metrics.filter(epoch__gt=epoch).delete()
+        current.current_epoch = epoch
+        current.save(update_fields=["current_epoch", "updated_at"])
+        record_event(current, "status_changed", job_state(current))
+    job.current_epoch = epoch
 
 
 def experiment_complete(*, job: TrainingJob, accuracy: float | None, loss: float | None) -> None:

@@ -14,6 +14,7 @@ def is_empty(field: str) -> models.ExpressionWrapper:
 
 
 INPUT_BOUND_BELOW = 0.5
+WORKER_LOST = "Worker lost"  # the error of a job whose worker went silent (lifecycle.reap_lost_jobs)
 
 
 class TrainingJobQuerySet(models.QuerySet):
@@ -73,6 +74,13 @@ class TrainingJob(models.Model):
         LIGHT = "light", _("Light: small shifts and brightness, no flips")
         STANDARD = "standard", _("Standard: crops, flips and brightness")
 
+    class InitialWeights(models.TextChoices):
+        """What the model's weights are when its training begins."""
+
+        SCRATCH = "scratch", _("Random (from scratch)")
+        PRETRAINED = "pretrained", _("Pretrained, from the weights folder")
+        EXPERIMENT = "experiment", _("The best weights of an earlier experiment")
+
     class Device(models.TextChoices):
         """Where it may train; a worker claims only the jobs it can run (see queue_name)."""
 
@@ -127,6 +135,19 @@ class TrainingJob(models.Model):
         _("augmentation"), max_length=20, choices=Augmentation.choices, null=True, blank=True
     )
     device = models.CharField(_("device"), max_length=10, choices=Device.choices, null=True, blank=True)  # noqa: DJ001
+    # Empty for experiments from before it was recorded: those started from scratch.
+    initial_weights = models.CharField(  # noqa: DJ001
+        _("initial weights"), max_length=20, choices=InitialWeights.choices, null=True, blank=True
+    )
+    start_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fine_tuned",
+        verbose_name=_("started from"),
+        help_text=_("The earlier experiment whose best weights it started from."),
+    )
     current_epoch = models.PositiveIntegerField(_("current epoch"), default=0)
     worker_id = models.CharField(_("worker"), max_length=64, blank=True, default="")
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
@@ -229,12 +250,54 @@ class TrainingJob(models.Model):
         busy = self.gpu_busy()
         return busy is not None and busy < INPUT_BOUND_BELOW
 
+    def stored_files(self) -> dict[str, "RunFile"]:
+        """{name: RunFile} of what the run left in the storage, from the prefetched files."""
+        return {run_file.name: run_file for run_file in self.files.all()}
+
+    @property
+    def can_resume(self) -> bool:
+        """Cancelled, or failed because its worker was lost, with a checkpoint to go on from (see
+        services.experiment_resume)."""
+        stopped = self.status == self.Status.CANCELLED or (
+            self.status == self.Status.FAILED and self.error_message == WORKER_LOST
+        )
+        return stopped and RunFile.Name.LAST_WEIGHTS in self.stored_files()
+
     @property
     def progress(self) -> float:
         """Fraction of epochs done, 0..1."""
         if self.status == self.Status.COMPLETED:
             return 1.0
         return min(1.0, self.current_epoch / self.epochs) if self.epochs else 0.0
+
+
+class RunFile(models.Model):
+    """A file a training run leaves in the storage shared by the web service and the workers: its weights,
+    log, configuration, metrics and the bundle of them. See run_files.py."""
+
+    class Name(models.TextChoices):
+        BEST_WEIGHTS = "best.pt", _("Best weights")
+        LAST_WEIGHTS = "last.pt", _("Last checkpoint")
+        LOG = "train.log", _("Training log")
+        CONFIG = "config.json", _("Configuration")
+        METRICS = "metrics.csv", _("Metrics per epoch")
+        BUNDLE = "bundle.zip", _("Bundle: weights, metrics, configuration and log")
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="files", verbose_name=_("experiment"))
+    name = models.CharField(_("name"), max_length=40, choices=Name.choices)
+    storage_name = models.CharField(_("stored as"), max_length=500)
+    size = models.BigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "run_files"
+        verbose_name = _("run file")
+        verbose_name_plural = _("run files")
+        constraints = [models.UniqueConstraint(fields=["job", "name"], name="run_file_unique_name")]
+
+    def __str__(self):
+        return f"{self.job_id}/{self.name}"
 
 
 class ProjectStatusCountQuerySet(models.QuerySet):

@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from experiments import weights
 from experiments.filters import ExperimentFilterSet
-from experiments.models import TrainingJob
+from experiments.models import RunFile, TrainingJob
 from projects.models import Project, get_owned_project_or_404, parse_id
 
 EXPERIMENT_NOT_FOUND = "Experiment not found"
@@ -55,14 +56,52 @@ def status_counts(project: Project) -> dict[str, int]:
 
 
 def get_owned_experiment_or_404(user, project_id, experiment_id) -> TrainingJob:
-    """One experiment, with its metrics, of one of `user`'s projects; Http404 as for a project otherwise."""
+    """One experiment, with its metrics and stored files, of one of `user`'s projects; Http404 as for a project
+    otherwise."""
     project = get_owned_project_or_404(user, project_id)
     try:
-        job = TrainingJob.objects.for_project(project).with_metrics().get(pk=parse_id(experiment_id))
+        job = (
+            TrainingJob.objects.for_project(project)
+            .with_metrics()
+            .prefetch_related("files")
+            .get(pk=parse_id(experiment_id))
+        )
     except TrainingJob.DoesNotExist:
         raise Http404(EXPERIMENT_NOT_FOUND) from None
     job.project = project  # already read: the pages show its name without another query
     return job
+
+
+def owned_by(user) -> QuerySet:
+    """Every experiment of `user`'s projects."""
+    return TrainingJob.objects.filter(project__in=Project.objects.owned_by(user))
+
+
+def with_best_weights(user) -> QuerySet:
+    """`user`'s completed experiments whose best weights are stored: what a new experiment may start from."""
+    return (
+        owned_by(user)
+        .filter(status=TrainingJob.Status.COMPLETED, files__name=RunFile.Name.BEST_WEIGHTS)
+        .select_related("project", "dataset_version__dataset")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class StartingWeights:
+    """What a new experiment of one model can start from, besides random weights."""
+
+    pretrained_file: str  # expected in WEIGHTS_DIR
+    pretrained_available: bool
+    experiments: list[TrainingJob]
+
+
+def starting_weights(user, framework: str, model_name: str) -> StartingWeights:
+    return StartingWeights(
+        pretrained_file=weights.expected_file(framework, model_name),
+        pretrained_available=weights.pretrained_file(framework, model_name) is not None,
+        experiments=list(with_best_weights(user).filter(framework=framework, model_name=model_name)[:50]),
+    )
 
 
 MAX_COMPARED = 20

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datasets.models import DatasetVersion
-from experiments import catalog, datasets
+from experiments import catalog, datasets, run_files, selectors, weights
 from experiments.lifecycle import CANCELLED_BY_USER, finish
 from experiments.live import job_state, record_event
-from experiments.models import TrainingJob
+from experiments.models import WORKER_LOST, RunFile, TrainingJob
 from experiments.tasks import run_training
 from projects.models import parse_id
 
@@ -48,6 +48,8 @@ def validate_new_experiment(
     image_size: int | None,
     augmentation: str = TrainingJob.Augmentation.STANDARD,
     device: str = TrainingJob.Device.ANY,
+    initial_weights: str = TrainingJob.InitialWeights.SCRATCH,
+    start_from: int | str | None = None,
 ) -> dict[str, str]:
     """Field -> message for everything wrong with a new experiment (empty when valid)."""
     errors = {}
@@ -78,6 +80,8 @@ def validate_new_experiment(
     ):
         if value not in choices.values:
             errors[field] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices.values)}
+    if not {"framework", "model_name"} & errors.keys():
+        errors.update(_starting_weights_errors(owner, framework, model_name, initial_weights, start_from))
     if not 0 < learning_rate <= MAX_LEARNING_RATE:
         errors["learning_rate"] = _("Must be greater than 0 and at most %(max)s.") % {"max": MAX_LEARNING_RATE}
     if dataset not in (None, ""):
@@ -106,6 +110,45 @@ def validate_new_experiment(
     return errors
 
 
+def _starting_weights_errors(owner, framework, model_name, initial_weights, start_from) -> dict[str, str]:
+    Weights = TrainingJob.InitialWeights
+    if initial_weights not in Weights.values:
+        return {"initial_weights": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Weights.values)}}
+    if initial_weights != Weights.EXPERIMENT:
+        if start_from not in (None, ""):
+            return {"start_from": _("Give start_from only with initial_weights %(value)s.") % {"value": "experiment"}}
+        if initial_weights == Weights.PRETRAINED and weights.pretrained_file(framework, model_name) is None:
+            return {
+                "initial_weights": _(
+                    "There are no pretrained weights for %(model)s: expected %(file)s in the weights folder "
+                    "(WEIGHTS_DIR). Nothing is downloaded; an operator puts them there."
+                )
+                % {"model": model_name, "file": weights.expected_file(framework, model_name)}
+            }
+        return {}
+    if start_from in (None, ""):
+        return {"start_from": _("Choose the experiment whose best weights it starts from.")}
+    source = start_from_for(owner, start_from)
+    if source is None:
+        return {"start_from": _("You have no experiment %(id)s.") % {"id": start_from}}
+    if (source.framework, source.model_name) != (framework, model_name):
+        return {
+            "start_from": _("Experiment %(id)s trained %(source)s; it can start only another %(source)s.")
+            % {"id": source.id, "source": source.model_name}
+        }
+    if not source.files.filter(name=RunFile.Name.BEST_WEIGHTS).exists() or source.status != Status.COMPLETED:
+        return {
+            "start_from": _("Experiment %(id)s has no best weights to start from: it is %(status)s.")
+            % {"id": source.id, "status": source.get_status_display().lower()}
+        }
+    return {}
+
+
+def start_from_for(owner, raw_id) -> TrainingJob | None:
+    """One of the owner's experiments, by id; None when it is missing, someone else's or malformed."""
+    return selectors.owned_by(owner).filter(pk=parse_id(raw_id)).first()
+
+
 def dataset_version_for(owner, raw_id) -> DatasetVersion | None:
     """One of the owner's dataset versions, by id; None when it is missing, someone else's or malformed."""
     return DatasetVersion.objects.owned_by(owner).select_related("dataset").filter(pk=parse_id(raw_id)).first()
@@ -125,6 +168,8 @@ def experiment_create(
     image_size: int | None = None,
     augmentation: str = TrainingJob.Augmentation.STANDARD,
     device: str = TrainingJob.Device.ANY,
+    initial_weights: str = TrainingJob.InitialWeights.SCRATCH,
+    start_from: int | str | None = None,
 ) -> TrainingJob:
     """Validates and stores a pending experiment, and queues its training once committed."""
     errors = validate_new_experiment(
@@ -140,6 +185,8 @@ def experiment_create(
         image_size=image_size,
         augmentation=augmentation,
         device=device,
+        initial_weights=initial_weights,
+        start_from=start_from,
     )
     if errors:
         raise ValidationError({field: [message] for field, message in errors.items()})
@@ -158,6 +205,8 @@ def experiment_create(
             image_size=image_size,
             augmentation=augmentation,
             device=device,
+            initial_weights=initial_weights,
+            start_from=start_from_for(project.owner, start_from) if start_from not in (None, "") else None,
         )
         record_event(job, "experiment_created", job_state(job))
         transaction.on_commit(lambda: run_training.using(queue_name=job.queue_name).enqueue(job.id))
@@ -182,6 +231,34 @@ def experiment_cancel(*, job: TrainingJob) -> TrainingJob:
     return job
 
 
+def experiment_resume(*, job: TrainingJob) -> TrainingJob:
+    """Queues a cancelled run, or one whose worker was lost, again: it goes on from its last stored checkpoint,
+    in the same experiment, with its epochs and curves so far."""
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().get(pk=job.pk)
+        if not (job.status == Status.CANCELLED or (job.status == Status.FAILED and job.error_message == WORKER_LOST)):
+            raise ExperimentConflict(
+                _("Only a cancelled experiment, or one whose worker was lost, can be resumed; this one is %(status)s.")
+                % {"status": _status_words(job)}
+            )
+        if not job.files.filter(name=RunFile.Name.LAST_WEIGHTS).exists():
+            raise ExperimentConflict(
+                _("This experiment has no checkpoint to resume from: it stopped before one was stored.")
+            )
+        job.status = Status.PENDING
+        job.error_message = job.completed_at = job.cancel_requested_at = job.heartbeat_at = None
+        job.worker_id = ""
+        job.save()
+        record_event(job, "status_changed", job_state(job))
+        transaction.on_commit(lambda: run_training.using(queue_name=job.queue_name).enqueue(job.id))
+    return job
+
+
+def _status_words(job: TrainingJob) -> str:
+    status = job.get_status_display().lower()
+    return f"{status} ({job.error_message})" if job.error_message else status
+
+
 def experiment_describe(*, job: TrainingJob, **words: str | None) -> TrainingJob:
     """Sets the owner's `name` and/or `note` of an experiment; blank text clears it."""
     for field, text in words.items():
@@ -204,7 +281,9 @@ def experiment_delete(*, job: TrainingJob) -> None:
             )
         record_event(job, "experiment_deleted", {})
         run_dir = job.run_dir
+        stored = run_files.stored_names([job])
         job.delete()
+    run_files.delete_stored(stored)
     # The folder is there when the web process shares its disk with the worker (the embedded default).
     shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -217,4 +296,6 @@ def project_delete(*, project) -> None:
             _("%(count)d experiments of this project are pending or running; cancel them before deleting it.")
             % {"count": active}
         )
+    stored = run_files.stored_names(project.jobs.all())
     project.delete()
+    run_files.delete_stored(stored)

@@ -19,4 +19,6 @@ urlpatterns = [
     re_path(EXPERIMENT + r"/cancel/?$", views.experiment_cancel, name="experiment_cancel"),
     re_path(EXPERIMENT + r"/describe/?$", views.experiment_describe, name="experiment_describe"),
     re_path(EXPERIMENT + r"/delete/?$", views.experiment_delete, name="experiment_delete"),
+    re_path(EXPERIMENT + r"/resume/?$", views.experiment_resume, name="experiment_resume"),
+    re_path(EXPERIMENT + r"/files/(?P<name>[^/]+)$", views.experiment_file, name="experiment_file"),
 ]

@@ -6,7 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from experiments import catalog, selectors, services
+from experiments import catalog, run_files, selectors, services, weights
 from experiments.forms import DescribeExperimentForm, NewExperimentForm
 from experiments.models import TrainingJob
 from experiments.selectors import experiment_list, get_owned_experiment_or_404, status_counts
@@ -159,6 +159,7 @@ def experiment_new(request, project_id):
             for framework, names in catalog.SUGGESTED.items()
             for name in names
         ],
+        "pretrained_models": " ".join(weights.available()),
     }
     return render(request, "experiments/experiment_new.html", context, status=400 if form.errors else 200)
 
@@ -168,7 +169,7 @@ def experiment_new(request, project_id):
 def experiment_detail(request, project_id, experiment_id):
     job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     form = DescribeExperimentForm(initial={"name": job.name, "note": job.note})
-    return render(request, "experiments/experiment_detail.html", {"job": job, "project": job.project, "form": form})
+    return render(request, "experiments/experiment_detail.html", {**_panel_context(job), "form": form})
 
 
 @login_required
@@ -176,7 +177,32 @@ def experiment_detail(request, project_id, experiment_id):
 def experiment_panel(request, project_id, experiment_id):
     """The live part of the experiment page, refetched on every event."""
     job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
-    return render(request, "experiments/_experiment_panel.html", {"job": job, "project": job.project})
+    return render(request, "experiments/_experiment_panel.html", _panel_context(job))
+
+
+def _panel_context(job: TrainingJob) -> dict:
+    files = job.stored_files()
+    downloads = [files[name] for name in run_files.DOWNLOADS if name in files]
+    return {"job": job, "project": job.project, "downloads": downloads, "log_tail": run_files.log_tail(job)}
+
+
+@login_required
+@require_safe
+def experiment_file(request, project_id, experiment_id, name):
+    """One of the run's stored files, for its owner: streamed from the storage."""
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
+    return run_files.download(job, name)
+
+
+@login_required
+@require_POST
+def experiment_resume(request, project_id, experiment_id):
+    job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
+    try:
+        services.experiment_resume(job=job)
+    except services.ExperimentConflict as error:
+        return refused(request, str(error), reverse("experiment_detail", args=[job.project_id, job.id]))
+    return redirect("experiment_detail", project_id=job.project_id, experiment_id=job.id)
 
 
 @login_required

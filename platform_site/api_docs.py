@@ -35,6 +35,22 @@ COMPARED_IDS = OpenApiParameter(
     description="Experiment ids, e.g. 3,7,9 (up to 20).",
 )
 
+FILE_NAME = OpenApiParameter(
+    "name",
+    {"type": "string", "enum": ["best.pt", "last.pt", "train.log", "config.json", "metrics.csv", "bundle.zip"]},
+    OpenApiParameter.PATH,
+    description="Which of the run's files.",
+)
+STARTING_WEIGHTS_PARAMETERS = [
+    OpenApiParameter("framework", {"type": "string", "enum": ["timm", "ultralytics"]}, required=True),
+    OpenApiParameter(
+        "model_name",
+        {"type": "string", "minLength": 1, "maxLength": 200},
+        required=True,
+        description="e.g. resnet18, yolo11n.",
+    ),
+]
+
 PAGE_HEADERS = [
     OpenApiParameter(
         "X-Total-Count",

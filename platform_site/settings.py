@@ -244,6 +244,8 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
             "location": env_str("AWS_LOCATION"),
             "file_overwrite": False,
+            # A file read from the bucket (a download) spools to disk past this size, not into memory.
+            "max_memory_size": 8 * 1024 * 1024,
         },
     }
 
@@ -363,6 +365,14 @@ if TRAINING_DATALOADER_WORKERS is not None and TRAINING_DATALOADER_WORKERS < 0:
 # A dataset whose images, decoded at the training size, fit in this many MB is decoded once and kept in
 # memory (on the GPU when training there); larger ones stream from disk each epoch.
 TRAINING_CACHE_MB = env_int("TRAINING_CACHE_MB", 4096)
+
+# A run's last checkpoint (model, optimizer, epoch) is written and stored at most this often, and when it
+# ends: what "resume" continues from after a worker is lost.
+TRAINING_CHECKPOINT_SECONDS = env_int("TRAINING_CHECKPOINT_SECONDS", 60)
+# Pretrained weights, filled once by an operator on a machine with internet; nothing is ever downloaded.
+# timm: <model>.safetensors (or .pth) here, or Hugging Face's cache under huggingface/hub/;
+# Ultralytics: <model>.pt here.
+WEIGHTS_DIR = Path(env_str("WEIGHTS_DIR", str(BASE_DIR / "weights"))).resolve()
 
 # Live updates. With REDIS_URL, every process publishes through Redis at once.
 # Without it, each web process relays the events that workers committed to the

@@ -4,9 +4,7 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -351,46 +349,12 @@ def test_a_project_with_running_experiments_is_not_deleted(owner_api):
 # Storage in an S3 bucket, through a real S3 protocol server on loopback
 
 
-@pytest.fixture
-def s3_bucket(settings, storage):
-    from experiments.tests.processes import free_port
-
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(shutil.which("moto_server", path=str(Path(__file__).resolve().parents[2] / ".venv/bin")) or "moto_server")),
-         "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    import boto3
-
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                          region_name="us-east-1")  # fmt: skip
-    for _ in range(100):
-        try:
-            client.create_bucket(Bucket="datasets")
-            break
-        except Exception:
-            time.sleep(0.1)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {"bucket_name": "datasets", "endpoint_url": endpoint, "access_key": "test",
-                        "secret_key": "test", "region_name": "us-east-1", "file_overwrite": False},
-        },
-    }  # fmt: skip
-    yield client
-    server.terminate()
-    server.wait(10)
-
-
 def test_an_archive_in_an_s3_bucket_is_fetched_by_a_worker_with_an_empty_cache(
     owner_api, demo_datasets, s3_bucket, storage
 ):
     response = upload(owner_api, "in-s3", zip_folder(demo_datasets / "shapes-det"))
     assert response.status_code == 201, response.content
-    keys = [item["Key"] for item in s3_bucket.list_objects_v2(Bucket="datasets")["Contents"]]
+    keys = s3_bucket.keys()
     assert keys == [DatasetVersion.objects.get().archive.name]
     assert not (storage / "media").exists()  # nothing on the web process's disk
     version = check_version(response.json()["id"])

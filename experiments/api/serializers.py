@@ -1,6 +1,7 @@
+from django.urls import reverse
 from rest_framework import serializers
 
-from experiments.models import TrainingJob, TrainingMetric
+from experiments.models import RunFile, TrainingJob, TrainingMetric
 from platform_site.serializer_fields import TextField
 
 # The fields of an experiment in the list: the columns of training_jobs in docs/api.md.
@@ -47,6 +48,19 @@ class MetricSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RunFileSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(help_text="Owner-only; streamed.")
+
+    class Meta:
+        model = RunFile
+        fields = ["name", "size", "sha256", "updated_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, run_file) -> str:
+        job = run_file.job
+        return reverse("experiment-file", kwargs={"project_pk": job.project_id, "pk": job.id, "name": run_file.name})
+
+
 class ExperimentDetailSerializer(ExperimentSerializer):
     """One experiment: the list's fields, its progress and its per-epoch metrics."""
 
@@ -56,10 +70,11 @@ class ExperimentDetailSerializer(ExperimentSerializer):
     progress = serializers.FloatField(read_only=True, help_text="Fraction of epochs done, 0 to 1.")
     cancel_requested = serializers.SerializerMethodField()
     metrics = MetricSerializer(many=True, read_only=True)
+    files = RunFileSerializer(many=True, read_only=True, help_text="What the run left in the storage so far.")
 
     class Meta(ExperimentSerializer.Meta):
-        fields = [*LIST_FIELDS, "dataset", "image_size", "augmentation", "device", "current_epoch", "progress",
-                  "cancel_requested", "metrics"]  # fmt: skip
+        fields = [*LIST_FIELDS, "dataset", "image_size", "augmentation", "device", "initial_weights", "start_from",
+                  "current_epoch", "progress", "cancel_requested", "metrics", "files"]  # fmt: skip
         read_only_fields = fields
 
     def get_cancel_requested(self, job) -> bool:
@@ -90,6 +105,15 @@ class ExperimentCreateSerializer(serializers.Serializer):
     device = TextField(
         required=False, default=TrainingJob.Device.ANY, help_text="any, gpu or cpu: which workers may train it."
     )
+    initial_weights = TextField(
+        required=False,
+        default=TrainingJob.InitialWeights.SCRATCH,
+        help_text="scratch, pretrained (from WEIGHTS_DIR) or experiment (the best weights of start_from); "
+        "GET starting-weights lists what a model can start from.",
+    )
+    start_from = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="With initial_weights experiment: its id."
+    )
 
 
 class ExperimentDescribeSerializer(serializers.Serializer):
@@ -108,8 +132,8 @@ class ComparedExperimentSerializer(ExperimentDetailSerializer):
     duration_seconds = serializers.FloatField(source="elapsed_seconds", read_only=True, allow_null=True)
 
     class Meta(ExperimentDetailSerializer.Meta):
-        fields = [*ExperimentDetailSerializer.Meta.fields, "dataset_label", "best_epoch", "best_accuracy",
-                  "duration_seconds"]  # fmt: skip
+        fields = [*(f for f in ExperimentDetailSerializer.Meta.fields if f != "files"), "dataset_label",
+                  "best_epoch", "best_accuracy", "duration_seconds"]  # fmt: skip
         read_only_fields = fields
 
     def get_best_epoch(self, job) -> int | None:
@@ -126,3 +150,21 @@ class ComparisonSerializer(serializers.Serializer):
     differing_parameters = serializers.ListField(
         source="differing", child=serializers.CharField(), help_text="The parameters that are not the same for all."
     )
+
+
+class StartingExperimentSerializer(serializers.ModelSerializer):
+    """An earlier experiment a new one may start from."""
+
+    project_id = serializers.IntegerField(read_only=True)
+    dataset_label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = TrainingJob
+        fields = ["id", "project_id", "name", "model_name", "task_type", "dataset_label", "accuracy", "completed_at"]
+        read_only_fields = fields
+
+
+class StartingWeightsSerializer(serializers.Serializer):
+    pretrained_available = serializers.BooleanField(help_text="Whether WEIGHTS_DIR holds the pretrained file.")
+    pretrained_file = serializers.CharField(help_text="The file expected in WEIGHTS_DIR.")
+    experiments = StartingExperimentSerializer(many=True, help_text="Your completed runs of this model.")

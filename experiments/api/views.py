@@ -1,17 +1,19 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
-from experiments import selectors, services
+from experiments import run_files, selectors, services
 from experiments.api.serializers import (
     ComparisonSerializer,
     ExperimentCreateSerializer,
     ExperimentDescribeSerializer,
     ExperimentDetailSerializer,
     ExperimentSerializer,
+    StartingWeightsSerializer,
 )
 from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
@@ -20,9 +22,11 @@ from platform_site.api_docs import (
     COMPARED_IDS,
     ERROR_RESPONSES,
     EXPERIMENT_ID,
+    FILE_NAME,
     PAGE_HEADERS,
     PROJECT_ID,
     PROJECT_PK,
+    STARTING_WEIGHTS_PARAMETERS,
     ErrorSerializer,
 )
 from projects.api.views import ProjectViewSet as BaseProjectViewSet
@@ -78,6 +82,28 @@ class Conflict(APIException):
         ),
         parameters=[PROJECT_PK, COMPARED_IDS],
         responses={200: ComparisonSerializer, **ERROR_RESPONSES},
+    ),
+    file=extend_schema(
+        summary="Download one of the run's files: best.pt, last.pt, train.log, config.json, metrics.csv, bundle.zip",
+        description="Streamed as an attachment; X-Checksum-SHA256 and the ETag carry its SHA-256.",
+        parameters=[PROJECT_PK, EXPERIMENT_ID, FILE_NAME],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERROR_RESPONSES},
+    ),
+    resume=extend_schema(
+        summary="Resume a cancelled run, or one whose worker was lost, from its last checkpoint",
+        description="It is queued again as pending and goes on in the same experiment, with its epochs so far.",
+        parameters=[PROJECT_PK, EXPERIMENT_ID],
+        request=None,
+        responses={
+            200: ExperimentDetailSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="Not resumable, or no checkpoint was stored"),
+            **ERROR_RESPONSES,
+        },
+    ),
+    starting_weights=extend_schema(
+        summary="What a new experiment of a model can start from: pretrained weights, earlier runs",
+        parameters=[PROJECT_PK, *STARTING_WEIGHTS_PARAMETERS],
+        responses={200: StartingWeightsSerializer, **ERROR_RESPONSES},
     ),
     cancel=extend_schema(
         summary="Cancel a pending or running experiment",
@@ -155,6 +181,29 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
         return Response(ComparisonSerializer(comparison).data)
+
+    @action(detail=True, methods=["get"], url_path="files/(?P<name>[^/]+)", filterset_class=None)
+    def file(self, request, *args, **kwargs):
+        return run_files.download(self.get_object(), kwargs["name"])
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request, *args, **kwargs):
+        try:
+            job = services.experiment_resume(job=self.get_object())
+        except services.ExperimentConflict as error:
+            raise Conflict(str(error)) from None
+        return Response(ExperimentDetailSerializer(job).data)
+
+    @action(detail=False, methods=["get"], url_path="starting-weights", filterset_class=None, pagination_class=None)
+    def starting_weights(self, request, *args, **kwargs):
+        self.get_project()
+        framework = request.query_params.get("framework", "")
+        model_name = request.query_params.get("model_name", "")
+        if framework not in TrainingJob.Framework.values:
+            raise ValidationError({"framework": [f"Choose one of: {', '.join(TrainingJob.Framework.values)}."]})
+        if not model_name:
+            raise ValidationError({"model_name": ["Give the model's name."]})
+        return Response(StartingWeightsSerializer(selectors.starting_weights(request.user, framework, model_name)).data)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):

@@ -13,12 +13,6 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def owner_client(client, demo, datasets_root):
-    client.force_login(demo["owner"])
-    return client
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_the_owner_sees_every_experiment_page(owner_client, path):
     assert owner_client.get(path).status_code == 200

@@ -1,6 +1,7 @@
 import logging
 import threading
 import time
+from importlib import metadata
 from pathlib import Path
 
 from django.conf import settings
@@ -9,26 +10,31 @@ from django.utils import translation
 
 from datasets import checks as dataset_checks
 from datasets.archives import ArchiveError
-from experiments import datasets, lifecycle
-from experiments.models import TrainingJob
-from experiments.training.types import Result, TrainingCancelled, TrainingError
+from experiments import datasets, lifecycle, run_files, weights
+from experiments.live import record_event
+from experiments.models import RunFile, TrainingJob
+from experiments.training.types import Result, Start, TrainingCancelled, TrainingError
 
 logger = logging.getLogger(__name__)
 
 
 class Monitor(threading.Thread):
-    """Beside the training: heartbeats for the job and notices a cancel request within half a second."""
+    """Beside the training: heartbeats for the job, notices a cancel request within half a second, and
+    stores the training log every few seconds for the experiment page to show."""
 
     POLL_SECONDS = 0.5
+    LOG_SECONDS = 2
 
-    def __init__(self, job: TrainingJob):
+    def __init__(self, job: TrainingJob, log_path: Path):
         super().__init__(name=f"monitor-{job.id}", daemon=True)
         self.job = job
+        self.log_path = log_path
+        self.log_size = 0
         self.cancelled = threading.Event()
         self.stopped = threading.Event()
 
     def run(self):
-        last_beat = time.monotonic()
+        last_beat = last_log = time.monotonic()
         try:
             while not self.stopped.wait(self.POLL_SECONDS):
                 try:
@@ -37,6 +43,9 @@ class Monitor(threading.Thread):
                     if time.monotonic() - last_beat >= settings.WORKER_HEARTBEAT_SECONDS:
                         lifecycle.experiment_heartbeat(job=self.job)
                         last_beat = time.monotonic()
+                    if time.monotonic() - last_log >= self.LOG_SECONDS:
+                        self.store_log()
+                        last_log = time.monotonic()
                 except Exception:
                     logger.exception("Heartbeat for experiment %s failed", self.job.id)
         finally:
@@ -45,6 +54,13 @@ class Monitor(threading.Thread):
     def stop(self):
         self.stopped.set()
         self.join(timeout=5)
+
+    def store_log(self):
+        """Stores the log when it grew, and tells the experiment's page."""
+        size = self.log_path.stat().st_size if self.log_path.is_file() else 0
+        if size != self.log_size and run_files.store(self.job, RunFile.Name.LOG, self.log_path):
+            record_event(self.job, "training_log", {"size": size})
+        self.log_size = size
 
 
 class JobReporter:
@@ -55,6 +71,15 @@ class JobReporter:
         self.monitor = monitor
         self.sampler = sampler
         self.system_figures = (None, None)
+
+    def resumed(self, *, epoch: int) -> None:
+        logger.info("Experiment %s resumes after epoch %s", self.job.id, epoch)
+        lifecycle.experiment_resumed(job=self.job, epoch=epoch)
+
+    def checkpoint_saved(self, last: Path, best: Path | None) -> None:
+        if best is not None and best.is_file():
+            run_files.store(self.job, RunFile.Name.BEST_WEIGHTS, best)
+        run_files.store(self.job, RunFile.Name.LAST_WEIGHTS, last)
 
     def should_stop(self) -> bool:
         return self.monitor.cancelled.is_set()
@@ -105,20 +130,28 @@ def _run(job_id: int, *, worker_id: str) -> str:
         return "skipped"
     run_dir = job.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    log_handler = logging.FileHandler(run_dir / "train.log")
+    log_path = run_dir / RunFile.Name.LOG
+    if not log_path.exists() and (stored_log := job.files.filter(name=RunFile.Name.LOG).first()):
+        run_files.fetch(stored_log, log_path)  # a resumed run on another worker: its log goes on
+    log_handler = logging.FileHandler(log_path)
     logging.getLogger().addHandler(log_handler)
-    monitor = Monitor(job)
+    monitor = Monitor(job, log_path)
     monitor.start()
     try:
         logger.info("Experiment %s: %s %s on %s", job.id, job.framework, job.model_name, job.dataset_label)
         result = _train(job, run_dir, monitor)
+        logger.info("Experiment %s completed: accuracy %s, loss %s", job.id, result.accuracy, result.loss)
+        store_outputs(job, run_dir)  # before it shows as completed: its weights are there to download
         lifecycle.experiment_complete(job=job, accuracy=result.accuracy, loss=result.loss)
         return "completed"
     except TrainingCancelled:
+        logger.info("Experiment %s stopped", job.id)
+        store_outputs_quietly(job, run_dir)
         lifecycle.experiment_mark_cancelled(job=job)
         return "cancelled"
     except Exception as error:
         logger.exception("Experiment %s failed", job.id)
+        store_outputs_quietly(job, run_dir)
         lifecycle.experiment_fail(job=job, reason=human_reason(error))
         return "failed"
     finally:
@@ -136,10 +169,12 @@ def _train(job: TrainingJob, run_dir: Path, monitor: Monitor) -> Result:
             datasets.check_layout(dataset, job.task_type)
     except (datasets.DatasetError, ArchiveError, OSError) as error:
         raise TrainingError(str(error)) from error
+    start = starting_point(job, run_dir)
     from experiments.training import hardware  # torch: in the worker only, once the dataset is known to be there
 
     on = device()
     logger.info("Experiment %s trains on %s", job.id, on)
+    run_files.write_config(run_dir / RunFile.Name.CONFIG, configuration(job, on))
     sampler = hardware.sampler_for(on)
     sampler.start()
     try:
@@ -147,12 +182,81 @@ def _train(job: TrainingJob, run_dir: Path, monitor: Monitor) -> Result:
         if job.framework == TrainingJob.Framework.TIMM:
             from experiments.training import timm_trainer
 
-            return timm_trainer.train(job, dataset, run_dir, on, reporter)
+            return timm_trainer.train(job, dataset, run_dir, on, reporter, start)
         from experiments.training import ultralytics_trainer
 
-        return ultralytics_trainer.train(job, dataset, run_dir, on, reporter)
+        return ultralytics_trainer.train(job, dataset, run_dir, on, reporter, start)
     finally:
         sampler.stop()
+
+
+def starting_point(job: TrainingJob, run_dir: Path) -> Start:
+    """What the run continues or starts from, fetched from the storage or found in WEIGHTS_DIR."""
+    stored = {run_file.name: run_file for run_file in job.files.all()}
+    if RunFile.Name.LAST_WEIGHTS in stored:  # only a resumed run has one when it starts
+        folder = run_dir / "resume"
+        best = stored.get(RunFile.Name.BEST_WEIGHTS)
+        return Start(
+            checkpoint=run_files.fetch(stored[RunFile.Name.LAST_WEIGHTS], folder / RunFile.Name.LAST_WEIGHTS),
+            best=run_files.fetch(best, folder / RunFile.Name.BEST_WEIGHTS) if best else None,
+        )
+    if job.initial_weights == TrainingJob.InitialWeights.PRETRAINED:
+        path = weights.pretrained_file(job.framework, job.model_name)
+        if path is None:
+            raise TrainingError(
+                f"No pretrained weights for {job.model_name}: expected "
+                f"{weights.expected_file(job.framework, job.model_name)} in WEIGHTS_DIR"
+            )
+        logger.info("Experiment %s starts from the pretrained weights %s", job.id, path.name)
+        return Start(weights=path)
+    if job.initial_weights == TrainingJob.InitialWeights.EXPERIMENT:
+        source = RunFile.objects.filter(job_id=job.start_from_id, name=RunFile.Name.BEST_WEIGHTS).first()
+        if source is None:
+            raise TrainingError("The experiment it starts from, or its best weights, no longer exist")
+        logger.info("Experiment %s starts from the best weights of experiment %s", job.id, job.start_from_id)
+        return Start(weights=run_files.fetch(source, run_dir / "initial" / RunFile.Name.BEST_WEIGHTS))
+    return Start()
+
+
+def configuration(job: TrainingJob, on: str) -> dict:
+    """The run's configuration as resolved on the worker: config.json in its bundle."""
+    fields = [
+        "id", "framework", "model_name", "task_type", "epochs", "batch_size", "learning_rate", "image_size",
+        "augmentation", "initial_weights", "start_from_id",
+    ]  # fmt: skip
+    config = {field: getattr(job, field) for field in fields}
+    config["dataset"] = job.dataset_label
+    if job.dataset_version_id:
+        config["dataset_sha256"] = job.dataset_version.content_hash
+    config["trained_on"] = on
+    config["versions"] = {name: _version(name) for name in ("torch", "torchvision", "timm", "ultralytics")}
+    return config
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def store_outputs(job: TrainingJob, run_dir: Path) -> None:
+    """Stores what the run left: weights, metrics, configuration, log and the bundle of them."""
+    run_files.write_metrics_csv(job, run_dir / RunFile.Name.METRICS)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    run_files.write_bundle(run_dir)
+    for name in RunFile.Name.values:
+        if (run_dir / name).is_file():
+            run_files.store(job, name, run_dir / name)
+
+
+def store_outputs_quietly(job: TrainingJob, run_dir: Path) -> None:
+    """store_outputs for a run that failed or stopped: what it left is kept if it can be."""
+    try:
+        store_outputs(job, run_dir)
+    except Exception:
+        logger.exception("The files of experiment %s could not be stored", job.id)
 
 
 def device() -> str:

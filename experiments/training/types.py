@@ -1,6 +1,7 @@
 """What the runner and the trainers share: a trainer reports through a Reporter and returns a Result."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -18,6 +19,16 @@ class Result:
     loss: float | None
 
 
+@dataclass(frozen=True)
+class Start:
+    """Where a run starts: a checkpoint of its own to resume from, other weights to start from (pretrained,
+    or an earlier run's best; their head is replaced when the classes differ), or neither: from scratch."""
+
+    checkpoint: Path | None = None
+    best: Path | None = None  # with a checkpoint: the best weights up to it
+    weights: Path | None = None
+
+
 class Reporter(Protocol):
     """What a trainer calls: between batches (to stop when cancelled), and at the start and end of each epoch."""
 
@@ -25,6 +36,13 @@ class Reporter(Protocol):
 
     def check_cancelled(self) -> None:
         """Raises TrainingCancelled when the run should stop."""
+
+    def resumed(self, *, epoch: int) -> None:
+        """The run continues after this epoch of its checkpoint: later epochs' metrics are dropped."""
+
+    def checkpoint_saved(self, last: Path, best: Path | None) -> None:
+        """The trainer wrote its last checkpoint (at most every TRAINING_CHECKPOINT_SECONDS): it is stored
+        with the best weights so far, for a resume on any worker."""
 
     def epoch_start(self) -> None:
         """Marks where an epoch's training phase begins: its system figures (GPU utilisation and memory)

@@ -4,6 +4,11 @@ accuracy = box mAP50 (detection), mask mAP50 (segmentation) or top-1 (-cls),
 from the validation after each epoch; at the end, from Ultralytics' final
 validation of the best weights. loss = the sum of the validation losses
 (box + cls + dfl, + seg for segmentation).
+
+Ultralytics writes weights/last.pt and best.pt after every epoch; the last
+checkpoint is stored at most every TRAINING_CHECKPOINT_SECONDS, and a resume
+goes through Ultralytics' own `resume`. When the run ends both are copied
+into the run folder as best.pt and last.pt.
 """
 
 import os
@@ -18,7 +23,7 @@ from datasets.layouts import IMAGE_SUFFIXES
 from experiments.models import TrainingJob
 from experiments.training.hardware import Acceleration
 from experiments.training.images import loader_workers
-from experiments.training.types import Reporter, Result, TrainingCancelled
+from experiments.training.types import Reporter, Result, Start, TrainingCancelled
 
 Task = TrainingJob.TaskType
 ACCURACY_KEYS = {
@@ -75,19 +80,33 @@ def configure_offline() -> None:
     )
 
 
-def train(job: TrainingJob, dataset: Path, run_dir: Path, device: str, reporter: Reporter) -> Result:
+def train(job: TrainingJob, dataset: Path, run_dir: Path, device: str, reporter: Reporter, start: Start) -> Result:
     configure_offline()
     from ultralytics import YOLO
 
-    model = YOLO(f"{job.model_name}.yaml", task=_yolo_task(job.task_type))  # from scratch
+    weights = run_dir / "ultralytics" / "weights"
+    if start.checkpoint:
+        weights.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(start.checkpoint, weights / "last.pt")
+        if start.best:
+            shutil.copyfile(start.best, weights / "best.pt")
+        model = YOLO(str(weights / "last.pt"))
+    else:
+        model = YOLO(f"{job.model_name}.yaml", task=_yolo_task(job.task_type))
     accuracy_key = ACCURACY_KEYS[job.task_type]
     image_size = job.image_size or DEFAULT_IMAGE_SIZE
     acceleration = Acceleration.for_device(device)
-    state = {"reported": 0, "accuracy": None, "loss": None, "epoch_started": 0.0, "images_per_second": None}
+    state = {"reported": 0, "accuracy": None, "loss": None, "epoch_started": 0.0, "images_per_second": None,
+             "checkpointed": time.monotonic()}  # fmt: skip
 
     def stop_if_cancelled(trainer_or_validator):
         if reporter.should_stop():
             raise TrainingCancelled
+
+    def on_pretrain_routine_end(trainer):
+        if trainer.start_epoch:  # resumed by Ultralytics after this many epochs
+            state["reported"] = trainer.start_epoch
+            reporter.resumed(epoch=trainer.start_epoch)
 
     def on_train_epoch_start(trainer):
         reporter.epoch_start()
@@ -118,34 +137,52 @@ def train(job: TrainingJob, dataset: Path, run_dir: Path, device: str, reporter:
             duration_seconds=time.monotonic() - state["epoch_started"],
             images_per_second=state["images_per_second"],
         )
+        # After the epoch is recorded: a stored checkpoint is never ahead of the recorded epochs.
+        if trainer.last.is_file() and time.monotonic() - state["checkpointed"] >= settings.TRAINING_CHECKPOINT_SECONDS:
+            reporter.checkpoint_saved(trainer.last, trainer.best)
+            state["checkpointed"] = time.monotonic()
 
     model.add_callback("on_train_batch_end", stop_if_cancelled)
     model.add_callback("on_val_batch_end", stop_if_cancelled)
+    model.add_callback("on_pretrain_routine_end", on_pretrain_routine_end)
     model.add_callback("on_train_epoch_start", on_train_epoch_start)
     model.add_callback("on_train_epoch_end", on_train_epoch_end)
     model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
     data = dataset if job.task_type == Task.IMAGE_CLASSIFICATION else dataset / "data.yaml"
-    model.train(
-        data=str(data),
-        epochs=job.epochs,
-        batch=job.batch_size,
-        imgsz=image_size,
-        lr0=job.learning_rate,
-        device=device,
-        workers=loader_workers(),
-        cache="ram" if _fits_cache(dataset, image_size) else False,
-        project=str(run_dir),
-        name="ultralytics",
-        exist_ok=True,
-        pretrained=False,
-        # bf16 where the GPU has it; fp16 ("amp=True") would run Ultralytics' AMP check, which downloads weights.
-        amp="bf16" if acceleration.amp_dtype == torch.bfloat16 else False,
-        plots=False,
-        verbose=False,
-        seed=job.id,
-        deterministic=False,
-        **AUGMENTATION_ARGS.get(job.augmentation, {}),
-    )
+    # What a resume may change (the machine's side); the rest comes from the checkpoint.
+    where = {
+        "data": str(data),
+        "device": device,
+        "workers": loader_workers(),
+        "cache": "ram" if _fits_cache(dataset, image_size) else False,
+    }
+    try:
+        if start.checkpoint:
+            model.train(resume=True, save_dir=str(run_dir / "ultralytics"), **where)
+        else:
+            model.train(
+                epochs=job.epochs,
+                batch=job.batch_size,
+                imgsz=image_size,
+                lr0=job.learning_rate,
+                project=str(run_dir),
+                name="ultralytics",
+                exist_ok=True,
+                pretrained=str(start.weights) if start.weights else False,
+                # bf16 where the GPU has it; fp16 ("amp=True") would run Ultralytics' AMP check, which downloads
+                # weights.
+                amp="bf16" if acceleration.amp_dtype == torch.bfloat16 else False,
+                plots=False,
+                verbose=False,
+                seed=job.id,
+                deterministic=False,
+                **where,
+                **AUGMENTATION_ARGS.get(job.augmentation, {}),
+            )
+    finally:
+        for name in ("best.pt", "last.pt"):
+            if (weights / name).is_file():
+                shutil.copyfile(weights / name, run_dir / name)
     accuracy = state["accuracy"]
     return Result(accuracy=None if accuracy is None else float(accuracy), loss=state["loss"])
 

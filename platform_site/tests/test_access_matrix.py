@@ -13,6 +13,7 @@ owner's appears in any body or header.
 """
 
 import base64
+import hashlib
 import json
 from datetime import timedelta
 
@@ -30,7 +31,7 @@ from websockets.sync.client import connect
 
 from datasets.models import Dataset, DatasetVersion
 from datasets.routing import websocket_urlpatterns as dataset_websockets
-from experiments.models import TrainingJob
+from experiments.models import RunFile, TrainingJob
 from experiments.routing import websocket_urlpatterns as experiment_websockets
 from projects.models import Project
 
@@ -64,6 +65,11 @@ ROUTES = {
     # DELETE: 409, the experiment is pending.
     "experiment-detail": (OWNER, {"GET": 200, "PATCH": 200, "DELETE": 409, "OPTIONS": 200}),
     "experiment-cancel": (OWNER, {"POST": 200, "OPTIONS": 200}),
+    "experiment-file": (OWNER, {"GET": 200, "OPTIONS": 200}),
+    # POST: 409, a pending experiment has nothing to resume.
+    "experiment-resume": (OWNER, {"POST": 409, "OPTIONS": 200}),
+    # GET: 400, no framework and model in an empty query.
+    "experiment-starting-weights": (OWNER, {"GET": 400, "OPTIONS": 200}),
     # GET: 400, no ids to compare in an empty query.
     "experiment-compare": (OWNER, {"GET": 400, "OPTIONS": 200}),
     # Pages (session)
@@ -91,6 +97,8 @@ ROUTES = {
     "experiment_row": (OWNER, {"GET": 200}),
     "experiment_cancel": (OWNER, {"POST": 302}),
     "experiment_describe": (OWNER, {"POST": 302}),
+    "experiment_file": (OWNER, {"GET": 200}),
+    "experiment_resume": (OWNER, {"POST": 409}),
     "experiment_compare": (OWNER, {"GET": 400}),
     "experiment_compare_section": (OWNER, {"GET": 400}),
     # POST: 409, the experiment is pending.
@@ -161,6 +169,11 @@ def world(db):
         batch_size=8,
         learning_rate=0.01,
     )
+    log = f"{SECRET} epoch 1/3\n".encode()
+    RunFile.objects.create(
+        job=job, name="train.log", storage_name=default_storage.save("runs/world/train.log", ContentFile(log)),
+        size=len(log), sha256=hashlib.sha256(log).hexdigest(),
+    )  # fmt: skip
     TrainingJob.objects.create(
         project=project,
         model_name=f"{SECRET}-finished",
@@ -246,6 +259,7 @@ def url_for(key: str, world, object_id=None) -> str:
         "dataset_id": dataset_id,
         "version_id": version_id,
         "index": 0,
+        "name": "train.log",
         "pk": next((pk for prefix, pk in pks.items() if key.startswith(prefix)), project_id),
         "object_id": project_id,
         "id": world["owner"].id,

@@ -42,6 +42,8 @@
       var url = root.dataset.liveRefresh + (watched.length ? "" : window.location.search);
       fetchHtml(url).then(function (html) {
         swap(target, html);
+        var log = document.getElementById("training-log");
+        if (log) log.scrollTop = log.scrollHeight; // the newest lines in view
       }).catch(function () {});
     }, 50);
   }
@@ -56,6 +58,8 @@
 
   function handle(message) {
     if (!message.experiment_id) return;
+    // The log grew: only the experiment's own page shows it.
+    if (message.type === "training_log" && !root.dataset.liveExperiment) return;
     if (watched.length) {
       if (watched.indexOf(String(message.experiment_id)) !== -1) refreshAll();
     } else if (message.type === "training_progress") {

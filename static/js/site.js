@@ -10,6 +10,9 @@
   } catch (e) { /* an old browser: dates stay in the server's zone */ }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var log = document.getElementById("training-log");
+    if (log) log.scrollTop = log.scrollHeight; // the newest lines in view
+
     // Choosing a language applies it at once.
     var language = document.getElementById("language-select");
     if (language) {
@@ -26,6 +29,32 @@
         document.getElementById("id_task_type").value = option.dataset.task;
         showDatasetsFor(option.dataset.task);
       });
+    }
+
+    // New experiment: offer only the starting weights there are for the chosen model.
+    var weights = document.getElementById("id_initial_weights");
+    var earlier = document.querySelector("select[data-filter-by-model]");
+    function showWeightsFor() {
+      if (!weights || !model) return;
+      var chosen = document.getElementById("id_framework").value + ":" + model.value.trim();
+      var pretrained = weights.querySelector('option[value="pretrained"]');
+      var available = weights.dataset.pretrainedModels.split(" ").indexOf(chosen) !== -1;
+      pretrained.disabled = !available;
+      document.getElementById("pretrained-missing").hidden = available || weights.value !== "pretrained";
+      if (!earlier) return;
+      Array.prototype.forEach.call(earlier.options, function (option) {
+        if (!option.value) return;
+        option.hidden = option.disabled = option.dataset.model !== chosen;
+      });
+      if (earlier.selectedOptions.length && earlier.selectedOptions[0].disabled) earlier.value = "";
+      earlier.closest(".field").hidden = weights.value !== "experiment";
+    }
+    if (weights) {
+      [model, weights, document.getElementById("id_framework")].forEach(function (element) {
+        element.addEventListener("change", showWeightsFor);
+      });
+      model.addEventListener("input", showWeightsFor);
+      showWeightsFor();
     }
 
     // New experiment: offer only the dataset versions that fit the chosen task.
