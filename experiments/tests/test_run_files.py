@@ -51,7 +51,12 @@ def test_a_run_leaves_its_weights_log_configuration_and_metrics_with_checksums(o
     assert [int(row["epoch"]) for row in rows] == [1, 2]
     assert [float(row["accuracy"]) for row in rows] == [m.accuracy for m in job.metrics.order_by("epoch")]
     config = json.loads(bodies["config.json"])
-    assert (config["model_name"], config["image_size"], config["epochs"], config["trained_on"]) == ("resnet18", 32, 2, "cpu")
+    assert (config["model_name"], config["image_size"], config["epochs"], config["trained_on"]) == (
+        "resnet18",
+        32,
+        2,
+        "cpu",
+    )
     assert config["initial_weights"] == "scratch" and config["versions"]["timm"]
     log = bodies["train.log"].decode()
     assert "epoch 1/2" in log and "epoch 2/2" in log and f"Experiment {job.id} completed" in log
