@@ -1,12 +1,15 @@
 """A user starts a training from the form and watches it live in a real Chromium,
 against the real server (uvicorn) and a real worker."""
 
+import hashlib
 import re
 
 import pytest
 
 from conftest import browser_page
 from datasets.tests.test_datasets import zip_folder
+from experiments.models import RunFile
+from experiments.tests.test_training import create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -92,3 +95,24 @@ def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack
     assert len(seen_progress) >= 2, seen_progress  # the bar moved while it ran
     assert row.locator("td.accuracy").inner_text().endswith("%")
     assert row.locator("progress").count() == 0
+
+
+def test_the_experiment_page_tails_the_log_while_it_trains_then_hands_over_the_model(page, stack, owner_api):
+    url, server, worker = stack
+    sign_in(page)
+    job = create(owner_api, epochs=50)
+    page.goto(f"/projects/1/experiments/{job.id}")
+    wait_until_live(page, stack)
+    # The lines arrive while it runs: stored by the worker every 2 s, announced over the WebSocket.
+    page.wait_for_selector("#training-log:has-text('epoch 2/50')", timeout=60_000)
+    assert page.locator("#experiment-panel").get_attribute("data-status") == "running"
+    page.wait_for_selector('#experiment-panel[data-status="completed"]', timeout=120_000)
+    assert "epoch 50/50" in page.locator("#training-log").inner_text()
+
+    best = RunFile.objects.get(job=job, name="best.pt")
+    downloads = page.locator(".downloads")
+    assert best.sha256 in downloads.inner_text()
+    with page.expect_download() as download:
+        downloads.get_by_role("link", name="최고 가중치").click()
+    assert download.value.suggested_filename == f"experiment-{job.id}-best.pt"
+    assert hashlib.sha256(open(download.value.path(), "rb").read()).hexdigest() == best.sha256

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from conftest import browser_page
 from datasets.tests.test_doctor import CASES, checked
+from experiments import run_files
 from experiments.models import TrainingJob
 from projects.models import Project
 
@@ -26,7 +27,7 @@ def violations(page) -> str:
 
 
 @pytest.fixture
-def pages(live_server, demo_versions, owner_api):
+def pages(live_server, demo_versions, owner_api, tmp_path):
     """The path of every kind of page, with data on it."""
     call_command("seed_demo", "--force", stdout=io.StringIO())
     problem = checked(owner_api, CASES["class id out of range"][0], name="with findings")
@@ -34,6 +35,9 @@ def pages(live_server, demo_versions, owner_api):
     completed = TrainingJob.objects.filter(project_id=1, status="completed").order_by("id")
     shown = ",".join(str(job.id) for job in TrainingJob.objects.filter(project_id=1).order_by("id")[:3])
     version = demo_versions["shapes-det"]
+    for name, data in (("best.pt", b"weights"), ("train.log", b"Experiment 1 epoch 1/5: accuracy 0.5\n")):
+        (tmp_path / name).write_bytes(data)
+        run_files.store(completed.first(), name, tmp_path / name)  # the downloads and the log on its page
     return [
         "/dashboard",
         "/projects/1",
