@@ -193,3 +193,36 @@ def s3_bucket(settings):
     yield S3Bucket(client=client, name="artifacts", env=env)
     server.terminate()
     server.wait(10)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """Starts real workers (run_worker, or command=...) on the test database; stops them after the test."""
+    from experiments.tests.processes import start_worker
+
+    started = []
+
+    def start(name, command="run_worker", **env):
+        process = start_worker(name, tmp_path, command, **env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def owner_client(client, demo, datasets_root):
+    """The demo owner signed in to the pages."""
+    client.force_login(demo["owner"])
+    return client
+
+
+@pytest.fixture
+def other_client(demo, datasets_root):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(demo["other"])
+    return client

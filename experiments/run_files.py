@@ -95,6 +95,23 @@ def stored_names(jobs) -> list[str]:
     return list(RunFile.objects.filter(job__in=jobs).values_list("storage_name", flat=True))
 
 
+def stored_folders(jobs) -> list[str]:
+    """The storage folders of these experiments that hold anything (only runs that stored files have one)."""
+    return [storage_folder(job) for job in jobs.filter(files__isnull=False).distinct().only("pk")]
+
+
+def delete_folders(folders: list[str]) -> None:
+    """Deletes everything under these storage folders: the run's files and whatever other apps keep there
+    (exports, predictions)."""
+    for folder in folders:
+        try:
+            subfolders, files = default_storage.listdir(folder)
+        except (OSError, FileNotFoundError):
+            continue
+        delete_stored([f"{folder}/{name}" for name in files])
+        delete_folders([f"{folder}/{name}" for name in subfolders])
+
+
 def delete_stored(storage_names: list[str]) -> None:
     for storage_name in storage_names:
         try:

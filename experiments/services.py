@@ -282,8 +282,10 @@ def experiment_delete(*, job: TrainingJob) -> None:
         record_event(job, "experiment_deleted", {})
         run_dir = job.run_dir
         stored = run_files.stored_names([job])
+        folders = run_files.stored_folders(TrainingJob.objects.filter(pk=job.pk))
         job.delete()
     run_files.delete_stored(stored)
+    run_files.delete_folders(folders)
     # The folder is there when the web process shares its disk with the worker (the embedded default).
     shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -297,5 +299,7 @@ def project_delete(*, project) -> None:
             % {"count": active}
         )
     stored = run_files.stored_names(project.jobs.all())
+    folders = run_files.stored_folders(project.jobs.all())
     project.delete()
     run_files.delete_stored(stored)
+    run_files.delete_folders(folders)

@@ -69,10 +69,17 @@ class RequestBodyLimitMiddleware:
 UPLOAD_PATHS = re.compile(r"^/(api/v1/datasets|datasets/upload)/?$")
 
 
+# Where "try it" images are sent: the API and the experiment page.
+PREDICTION_PATHS = re.compile(r"^/(api/v1/)?projects/[^/]+/experiments/[^/]+/predictions/?$")
+
+
 def body_limit(path: str) -> int:
-    """The largest body a request to `path` may send: MAX_DATASET_UPLOAD_BYTES for uploads."""
+    """The largest body a request to `path` may send: MAX_DATASET_UPLOAD_BYTES for uploads, a little more
+    than MAX_PREDICTION_IMAGE_BYTES for "try it" images (the form around the image)."""
     if UPLOAD_PATHS.match(path):
         return settings.MAX_DATASET_UPLOAD_BYTES
+    if PREDICTION_PATHS.match(path):
+        return settings.MAX_PREDICTION_IMAGE_BYTES + 64 * 1024
     return settings.MAX_REQUEST_BODY_BYTES
 
 

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "projects",
     "datasets",
     "experiments",
+    "serving",
 ]
 
 MIDDLEWARE = [
@@ -337,10 +338,13 @@ CONTENT_SECURITY_POLICY = {
 
 # Request bodies larger than this are refused with 413 before anything reads them.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
+# An image sent to "try it" may be this large (its pixels are limited by MAX_IMAGE_PIXELS).
+MAX_PREDICTION_IMAGE_BYTES = env_int("MAX_PREDICTION_IMAGE_BYTES", 10 * 1024 * 1024)
 
 # Training: the database is the queue (django-tasks with django-tasks-db).
 # Queues by where a job may run: "default" (anywhere), "gpu", "cpu"; see run_worker.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "gpu", "cpu"]}}
+# "inference" is for "try it" predictions alone, so they never wait behind a training (run_worker --inference).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "gpu", "cpu", "inference"]}}
 DATASETS_ROOT = Path(env_str("DATASETS_ROOT", str(BASE_DIR / "dataset_folders"))).resolve()
 RUNS_DIR = Path(env_str("RUNS_DIR", str(BASE_DIR / "runs"))).resolve()
 

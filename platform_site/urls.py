@@ -8,6 +8,7 @@ from datasets.api.views import DatasetVersionViewSet, DatasetViewSet
 from experiments.api.views import ExperimentViewSet, ProjectViewSet
 from platform_site import api_docs, api_views
 from platform_site.throttling import RateLimitedLoginView
+from serving.api.views import ExportViewSet, PredictionViewSet
 
 
 # "/?": every API path works with and without a trailing slash, without a
@@ -21,6 +22,10 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register(r"projects/(?P<project_pk>[^/]+)/experiments", ExperimentViewSet, basename="experiment")
+router.register(r"projects/(?P<project_pk>[^/]+)/experiments/(?P<experiment_pk>[^/]+)/exports", ExportViewSet,
+                basename="export")  # fmt: skip
+router.register(r"projects/(?P<project_pk>[^/]+)/experiments/(?P<experiment_pk>[^/]+)/predictions", PredictionViewSet,
+                basename="prediction")  # fmt: skip
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("dataset-versions", DatasetVersionViewSet, basename="dataset-version")
 
@@ -43,6 +48,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("datasets.urls")),
     path("", include("experiments.urls")),
+    path("", include("serving.urls")),
 ]
 
 handler400 = "platform_site.api_errors.api_bad_request"

@@ -1,35 +1,6 @@
 import pytest
-from django.test import Client
 
 from experiments.tests.processes import start_server, start_worker
-
-
-@pytest.fixture
-def owner_client(client, demo, datasets_root):
-    client.force_login(demo["owner"])
-    return client
-
-
-@pytest.fixture
-def other_client(demo, datasets_root):
-    client = Client()
-    client.force_login(demo["other"])
-    return client
-
-
-@pytest.fixture
-def processes(tmp_path):
-    """Starts real workers on the test database; stops them after the test."""
-    started = []
-
-    def start(name, **env):
-        process = start_worker(name, tmp_path, **env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 @pytest.fixture

@@ -71,8 +71,8 @@ class Process:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start_worker(name: str, log_dir: Path, **env) -> Process:
-    args = [sys.executable, "manage.py", "run_worker", "--no-startup-delay", "--interval", "0.2", "--worker-id", name]
+def start_worker(name: str, log_dir: Path, command: str = "run_worker", **env) -> Process:
+    args = [sys.executable, "manage.py", command, "--no-startup-delay", "--interval", "0.2", "--worker-id", name]
     return Process(name, args, environment(**env), log_dir)
 
 

@@ -161,14 +161,7 @@ def _run(job_id: int, *, worker_id: str) -> str:
 
 
 def _train(job: TrainingJob, run_dir: Path, monitor: Monitor) -> Result:
-    try:
-        if job.dataset_version_id:
-            dataset = dataset_checks.local_copy(job.dataset_version)  # checked when it was made ready
-        else:
-            dataset = Path(job.dataset_path)
-            datasets.check_layout(dataset, job.task_type)
-    except (datasets.DatasetError, ArchiveError, OSError) as error:
-        raise TrainingError(str(error)) from error
+    dataset = local_dataset(job)
     start = starting_point(job, run_dir)
     from experiments.training import hardware  # torch: in the worker only, once the dataset is known to be there
 
@@ -188,6 +181,18 @@ def _train(job: TrainingJob, run_dir: Path, monitor: Monitor) -> Result:
         return ultralytics_trainer.train(job, dataset, run_dir, on, reporter, start)
     finally:
         sampler.stop()
+
+
+def local_dataset(job: TrainingJob) -> Path:
+    """The experiment's dataset as a folder on this worker; TrainingError says why it is not there."""
+    try:
+        if job.dataset_version_id:
+            return dataset_checks.local_copy(job.dataset_version)  # checked when it was made ready
+        dataset = Path(job.dataset_path)
+        datasets.check_layout(dataset, job.task_type)
+        return dataset
+    except (datasets.DatasetError, ArchiveError, OSError) as error:
+        raise TrainingError(str(error)) from error
 
 
 def starting_point(job: TrainingJob, run_dir: Path) -> Start:

@@ -34,6 +34,7 @@ from datasets.routing import websocket_urlpatterns as dataset_websockets
 from experiments.models import RunFile, TrainingJob
 from experiments.routing import websocket_urlpatterns as experiment_websockets
 from projects.models import Project
+from serving.models import Export, Prediction
 
 SECRET = "owner-secret"  # in every name the owner has; must never reach anyone else
 MISSING_ID = 987654321
@@ -70,6 +71,12 @@ ROUTES = {
     "experiment-resume": (OWNER, {"POST": 409, "OPTIONS": 200}),
     # GET: 400, no framework and model in an empty query.
     "experiment-starting-weights": (OWNER, {"GET": 400, "OPTIONS": 200}),
+    # POST: 409, a pending experiment has no best weights to export or try.
+    "export-list": (OWNER, {"GET": 200, "POST": 409, "OPTIONS": 200}),
+    "export-file": (OWNER, {"GET": 200, "OPTIONS": 200}),
+    "prediction-list": (OWNER, {"POST": 409, "OPTIONS": 200}),
+    "prediction-detail": (OWNER, {"GET": 200, "OPTIONS": 200}),
+    "prediction-image": (OWNER, {"GET": 200, "OPTIONS": 200}),
     # GET: 400, no ids to compare in an empty query.
     "experiment-compare": (OWNER, {"GET": 400, "OPTIONS": 200}),
     # Pages (session)
@@ -99,6 +106,11 @@ ROUTES = {
     "experiment_describe": (OWNER, {"POST": 302}),
     "experiment_file": (OWNER, {"GET": 200}),
     "experiment_resume": (OWNER, {"POST": 409}),
+    "exports_request": (OWNER, {"POST": 409}),
+    "export_file": (OWNER, {"GET": 200}),
+    # POST: 400, no image and no "validation image" button.
+    "prediction_create": (OWNER, {"POST": 400}),
+    "prediction_image": (OWNER, {"GET": 200}),
     "experiment_compare": (OWNER, {"GET": 400}),
     "experiment_compare_section": (OWNER, {"GET": 400}),
     # POST: 409, the experiment is pending.
@@ -174,6 +186,10 @@ def world(db):
         job=job, name="train.log", storage_name=default_storage.save("runs/world/train.log", ContentFile(log)),
         size=len(log), sha256=hashlib.sha256(log).hexdigest(),
     )  # fmt: skip
+    exported = default_storage.save("runs/world/model.onnx", ContentFile(SECRET.encode()))
+    Export.objects.create(job=job, format="onnx", status="verified", storage_name=exported, size=len(SECRET))
+    drawn = default_storage.save("runs/world/drawn.png", ContentFile(b"\x89PNG " + SECRET.encode()))
+    prediction = Prediction.objects.create(job=job, status="done", result={"image": drawn, "classes": [SECRET]})
     TrainingJob.objects.create(
         project=project,
         model_name=f"{SECRET}-finished",
@@ -190,7 +206,7 @@ def world(db):
     Project.objects.create(owner=inactive, name="Inactive's project")
     return {
         "owner": owner, "other": other, "inactive": inactive, "project": project, "job": job,
-        "dataset": dataset, "version": version,
+        "dataset": dataset, "version": version, "prediction": prediction,
     }  # fmt: skip
 
 
@@ -251,10 +267,14 @@ def url_for(key: str, world, object_id=None) -> str:
     job_id = world["job"].id if object_id is None else object_id
     dataset_id = world["dataset"].id if object_id is None else object_id
     version_id = world["version"].id if object_id is None else object_id
-    pks = {"experiment": job_id, "dataset-version": version_id, "dataset": dataset_id}
+    prediction_id = world["prediction"].id if object_id is None else object_id
+    pks = {"experiment": job_id, "dataset-version": version_id, "dataset": dataset_id, "prediction": prediction_id}
     values = {
         "project_id": project_id,
         "project_pk": project_id,
+        "experiment_pk": job_id,
+        "export_format": "onnx",
+        "prediction_id": prediction_id,
         "experiment_id": job_id,
         "dataset_id": dataset_id,
         "version_id": version_id,

@@ -8,9 +8,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("platform_site", "live", "projects", "datasets", "experiments")
+PACKAGES = ("platform_site", "live", "projects", "datasets", "experiments", "serving")
 # Each app may import those before it, never those after it.
-APP_LAYERS = ("live", "projects", "datasets", "experiments")
+APP_LAYERS = ("live", "projects", "datasets", "experiments", "serving")
 
 
 def module_name(path: Path) -> str:

@@ -13,6 +13,7 @@
   var indicator = root.querySelector("[data-live-indicator]");
   var retries = 0;
   var refreshTimer = null;
+  var EXPERIMENT_PAGE_ONLY = ["training_log", "export_changed", "prediction_requested", "prediction_ready"];
 
   function setState(state) {
     root.dataset.liveState = state;
@@ -58,8 +59,8 @@
 
   function handle(message) {
     if (!message.experiment_id) return;
-    // The log grew: only the experiment's own page shows it.
-    if (message.type === "training_log" && !root.dataset.liveExperiment) return;
+    // The log, the exports and "try it": only the experiment's own page shows them.
+    if (EXPERIMENT_PAGE_ONLY.indexOf(message.type) !== -1 && !root.dataset.liveExperiment) return;
     if (watched.length) {
       if (watched.indexOf(String(message.experiment_id)) !== -1) refreshAll();
     } else if (message.type === "training_progress") {
