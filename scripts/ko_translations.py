@@ -372,11 +372,71 @@ KO = {
     "Get the model": "모델 받기",
     "A worker trains the model, from scratch or from weights you choose; this project's page follows it live.": "워커가 모델을 처음부터, 또는 고른 가중치에서 학습합니다. 프로젝트 페이지에서 실시간으로 볼 수 있습니다.",
     "No pretrained weights for this model in the weights folder (WEIGHTS_DIR).": "가중치 폴더(WEIGHTS_DIR)에 이 모델의 사전 학습 가중치가 없습니다.",
+    "Serving": "모델 활용",
+    "Image": "이미지",
+    "Verified": "검증됨",
+    "validation images checked": "검사한 검증 이미지",
+    "largest output difference": "최대 출력 차이",
+    "agreement": "일치율",
+    "metric with PyTorch": "PyTorch 지표",
+    "metric with the export": "내보낸 모델 지표",
+    "CPU latency per image (ms)": "이미지당 CPU 지연 (ms)",
+    "error": "오류",
+    "export": "내보내기",
+    "exports": "내보내기",
+    "Done": "완료",
+    "uploaded image": "올린 이미지",
+    "validation image": "검증 이미지",
+    "result": "결과",
+    "prediction": "예측",
+    "predictions": "예측",
+    "Only a completed experiment with stored best weights can do this; this one is %(status)s.": "최고 가중치가 저장된 완료 실험만 할 수 있습니다. 이 실험의 상태: %(status)s.",
+    "This experiment's export is already under way.": "이 실험의 내보내기가 이미 진행 중입니다.",
+    "Send an image, or ask for a validation image (val_image).": "이미지를 보내거나 검증 이미지(val_image)를 지정하세요.",
+    "The image is larger than %(mb)d MB.": "이미지가 %(mb)d MB보다 큽니다.",
+    "%(format)s images are not read here; send JPEG, PNG, WebP or BMP.": "%(format)s 이미지는 읽지 않습니다. JPEG, PNG, WebP, BMP를 보내세요.",
+    "The image has %(pixels)d pixels; at most %(max)d are read.": "이미지의 픽셀이 %(pixels)d개입니다. 최대 %(max)d개까지 읽습니다.",
+    "This file is not an image (JPEG, PNG, WebP or BMP).": "이 파일은 이미지(JPEG, PNG, WebP, BMP)가 아닙니다.",
+    "This image is truncated or damaged.": "이미지가 잘렸거나 손상되었습니다.",
+    "Choose an image first.": "먼저 이미지를 고르세요.",
+    "Exports": "내보내기",
+    "ONNX and TorchScript, each checked against PyTorch on the validation images before it is offered.": "ONNX와 TorchScript로 내보내고, 내려받게 하기 전에 검증 이미지에서 PyTorch와 결과를 비교합니다.",
+    "Largest difference": "최대 차이",
+    "Agreement": "일치율",
+    "Metric (PyTorch / export)": "지표 (PyTorch / 내보낸 모델)",
+    "Size": "크기",
+    "CPU latency": "CPU 지연",
+    "Export again": "다시 내보내기",
+    "Export": "내보내기",
+    "Try it": "직접 해 보기",
+    "An image (JPEG, PNG, WebP or BMP)": "이미지 (JPEG, PNG, WebP, BMP)",
+    "Predict": "예측",
+    "Try a validation image": "검증 이미지로 해 보기",
+    "The model is looking…": "모델이 보는 중…",
+    "The image with what the model found": "모델이 찾은 것을 표시한 이미지",
+    "Inference took %(seconds)s s.": "추론에 %(seconds)s초 걸렸습니다.",
+    "Objects found: %(count)s": "찾은 객체: %(count)s개",
 }
 
 
 def po_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def unfuzzy(head: str) -> str:
+    """An entry's comments and msgid without makemessages' guess: the "fuzzy" flag (compilemessages skips
+    fuzzy entries, so they would stay in English) and the "#|" lines of the msgid it guessed from."""
+    lines = []
+    for line in head.splitlines(keepends=True):
+        if line.startswith("#|"):
+            continue
+        if line.startswith("#,"):
+            flags = [flag.strip() for flag in line[2:].split(",") if flag.strip() != "fuzzy"]
+            if not flags:
+                continue
+            line = "#, " + ", ".join(flags) + "\n"
+        lines.append(line)
+    return "".join(lines)
 
 
 def main(path: Path) -> int:
@@ -396,8 +456,7 @@ def main(path: Path) -> int:
             missing.append(msgid)
             out.append(entry)
             continue
-        head = entry[: match.start(2)]
-        out.append(head.replace("#, fuzzy\n", "") + po_string(KO[msgid]))
+        out.append(unfuzzy(entry[: match.start(2)]) + po_string(KO[msgid]))
     path.write_text("\n\n".join(out).rstrip("\n") + "\n")
     if missing:
         print("No Korean text for:", *missing, sep="\n  ", file=sys.stderr)
