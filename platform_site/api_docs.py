@@ -94,6 +94,21 @@ def empty_filters_mean_not_given(result, **kwargs):
     return result
 
 
+def text_filters_have_no_nul(result, **kwargs):
+    """Say that a text filter may not hold a NUL character: Django's form fields answer 400 to one."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if (
+                    parameter.get("in") == "query"
+                    and schema.get("type") == "string"
+                    and not ({"pattern", "enum", "format"} & schema.keys())
+                ):
+                    schema["pattern"] = r"^[^\x00]*$"
+    return result
+
+
 class JSONErrorsMixin:
     """An error under /api/ has the API's one JSON shape, on the views that answer YAML or HTML too."""
 

@@ -74,12 +74,12 @@ PREDICTION_PATHS = re.compile(r"^/(api/v1/)?projects/[^/]+/experiments/[^/]+/pre
 
 
 def body_limit(path: str) -> int:
-    """The largest body a request to `path` may send: MAX_DATASET_UPLOAD_BYTES for uploads, a little more
-    than MAX_PREDICTION_IMAGE_BYTES for "try it" images (the form around the image)."""
+    """The largest body a request to `path` may send: MAX_DATASET_UPLOAD_BYTES for uploads, and for "try it"
+    MAX_PREDICTION_IMAGE_BYTES with MAX_REQUEST_BODY_BYTES for the form around the image."""
     if UPLOAD_PATHS.match(path):
         return settings.MAX_DATASET_UPLOAD_BYTES
     if PREDICTION_PATHS.match(path):
-        return settings.MAX_PREDICTION_IMAGE_BYTES + 64 * 1024
+        return settings.MAX_PREDICTION_IMAGE_BYTES + settings.MAX_REQUEST_BODY_BYTES
     return settings.MAX_REQUEST_BODY_BYTES
 
 

@@ -13,7 +13,7 @@ from projects.models import Project
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-OUR_APPS = ("projects", "experiments")
+OUR_APPS = ("projects", "experiments", "serving")
 # Columns that every state of the schema has (0001_initial); later migrations add the others.
 JOB_COLUMNS = ["id", "project_id", "model_name", "status", "accuracy", "loss", "created_at", "error_message"]
 
@@ -26,6 +26,12 @@ def migrations_of(app: str) -> list[str]:
 def migrate(app: str, name: str) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate([(app, name)])
+
+
+def migrate_all_to_latest() -> None:
+    """Every app's latest migration, those of the apps built on ours (serving) too."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def table_rows(table: str, columns: list[str]) -> list[tuple]:
@@ -55,7 +61,7 @@ def test_our_migrations_go_back_and_forth_keeping_the_rows(demo):
             assert table_rows("training_jobs", JOB_COLUMNS) == jobs_before, f"rows changed at {name}"
             assert table_rows("projects", ["id", "name", "description", "user_id", "created_at"]) == projects_before
     finally:
-        migrate("experiments", names[-1])
+        migrate_all_to_latest()
 
     # The maintained counts were rebuilt from the rows, and the triggers work again.
     assert status_counts() == counts_before
@@ -67,14 +73,14 @@ def test_our_migrations_go_back_and_forth_keeping_the_rows(demo):
 
 def test_every_migration_of_ours_unapplies_to_zero_and_applies_again(db):
     executor = MigrationExecutor(connection)
-    latest = {app: migrations_of(app)[-1] for app in OUR_APPS}
     try:
         executor.migrate([(app, None) for app in OUR_APPS])
         tables = connection.introspection.table_names()
         assert "training_jobs" not in tables and "projects" not in tables
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate([(app, name) for app, name in latest.items()])
+        migrate_all_to_latest()
     tables = connection.introspection.table_names()
-    assert {"projects", "training_jobs", "training_metrics", "project_status_counts"} <= set(tables)
+    assert {"projects", "training_jobs", "training_metrics", "project_status_counts", "run_files", "exports"} <= set(
+        tables
+    )
     assert not {"project_week_counts", "experiment_list_versions"} & set(tables)

@@ -24,7 +24,7 @@ from platform_site.tests.test_security import PRODUCTION, answers_with, collecte
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIMIT = 4096  # MAX_REQUEST_BODY_BYTES on the server under test
-UPLOAD_LIMIT = 8192  # its MAX_DATASET_UPLOAD_BYTES, for the dataset upload routes
+UPLOAD_LIMIT = 8192  # its MAX_DATASET_UPLOAD_BYTES, for the dataset upload routes, and the "try it" routes' limit
 HTTPS = {"X-Forwarded-Proto": "https", "Accept-Language": "en"}
 
 
@@ -42,6 +42,7 @@ def server(tmp_path, settings, collected_static):  # noqa: F811 (the fixture imp
         ACCESS_LOG=0,
         MAX_REQUEST_BODY_BYTES=LIMIT,
         MAX_DATASET_UPLOAD_BYTES=UPLOAD_LIMIT,
+        MAX_PREDICTION_IMAGE_BYTES=UPLOAD_LIMIT - LIMIT,  # with the form around it: UPLOAD_LIMIT
         AUTH_RATE_LIMIT="3/minute",
     )
     process = Process("gunicorn", [sys.executable, "-m", "gunicorn", "platform_site.asgi:application"], env, tmp_path)

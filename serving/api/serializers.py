@@ -38,8 +38,13 @@ class PredictionSerializer(serializers.ModelSerializer):
         return reverse("prediction-image", kwargs=kwargs)
 
 
-class PredictionCreateSerializer(serializers.Serializer):
-    """An image (multipart), or the index of one of the experiment's validation images."""
+class PredictionImageSerializer(serializers.Serializer):
+    """Multipart: an image of your own."""
 
-    image = serializers.FileField(required=False, help_text="JPEG, PNG, WebP or BMP; see MAX_PREDICTION_IMAGE_BYTES.")
-    val_image = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    image = serializers.FileField(help_text="JPEG, PNG, WebP or BMP; see MAX_PREDICTION_IMAGE_BYTES.")
+
+
+class PredictionValImageSerializer(serializers.Serializer):
+    """JSON: one of the experiment's validation images, by index (any number; it wraps around)."""
+
+    val_image = serializers.IntegerField(min_value=0, max_value=1_000_000)

@@ -12,7 +12,12 @@ from rest_framework.response import Response
 from experiments.selectors import get_owned_experiment_or_404
 from platform_site.api_docs import ERROR_RESPONSES, PROJECT_PK, ErrorSerializer
 from serving import selectors, services
-from serving.api.serializers import ExportSerializer, PredictionCreateSerializer, PredictionSerializer
+from serving.api.serializers import (
+    ExportSerializer,
+    PredictionImageSerializer,
+    PredictionSerializer,
+    PredictionValImageSerializer,
+)
 from serving.models import Export, Prediction
 
 EXPERIMENT_PK = OpenApiParameter("experiment_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Experiment id.")
@@ -81,10 +86,10 @@ class ExportViewSet(ExperimentScoped, viewsets.GenericViewSet):
 @extend_schema_view(
     create=extend_schema(
         summary="Try the model on an image: queued for an inference worker",
-        description="Multipart `image`, or `val_image` (an index into the experiment's validation images). "
+        description="Multipart `image`, or JSON `val_image` (an index into the experiment's validation images). "
         "The result arrives as a prediction_ready event on the project's WebSocket; then GET it.",
         parameters=[PROJECT_PK, EXPERIMENT_PK],
-        request={"multipart/form-data": PredictionCreateSerializer, "application/json": PredictionCreateSerializer},
+        request={"multipart/form-data": PredictionImageSerializer, "application/json": PredictionValImageSerializer},
         responses={202: PredictionSerializer, 409: NOT_READY, **ERROR_RESPONSES},
     ),
     retrieve=extend_schema(
@@ -110,7 +115,8 @@ class PredictionViewSet(ExperimentScoped, mixins.RetrieveModelMixin, viewsets.Ge
 
     def create(self, request, *args, **kwargs):
         job = self.get_experiment()
-        serializer = PredictionCreateSerializer(data=request.data)
+        is_json = request.content_type.startswith("application/json")
+        serializer = (PredictionValImageSerializer if is_json else PredictionImageSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             prediction = services.prediction_create(job=job, **serializer.validated_data)

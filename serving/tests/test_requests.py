@@ -74,7 +74,9 @@ def test_a_too_large_image_is_refused(owner_api, trained, settings):
 
 def test_nothing_to_predict_on_is_a_400(owner_api, trained):
     response = owner_api.post(f"{URL}/{trained.id}/predictions", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 400 and "val_image" in response.json()["errors"]["image"][0]
+    assert response.status_code == 400 and response.json()["errors"] == {"val_image": ["This field is required."]}
+    response = owner_api.post(f"{URL}/{trained.id}/predictions", {}, format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and response.json()["errors"] == {"image": ["No file was submitted."]}
 
 
 def test_an_experiment_without_best_weights_cannot_be_tried_or_exported(owner_api, demo):
