@@ -74,7 +74,8 @@ ROUTES = {
     # POST: 409, a pending experiment has no best weights to export or try.
     "export-list": (OWNER, {"GET": 200, "POST": 409, "OPTIONS": 200}),
     "export-file": (OWNER, {"GET": 200, "OPTIONS": 200}),
-    "prediction-list": (OWNER, {"POST": 409, "OPTIONS": 200}),
+    # POST: 400, an empty body has no image.
+    "prediction-list": (OWNER, {"POST": 400, "OPTIONS": 200}),
     "prediction-detail": (OWNER, {"GET": 200, "OPTIONS": 200}),
     "prediction-image": (OWNER, {"GET": 200, "OPTIONS": 200}),
     # GET: 400, no ids to compare in an empty query.
