@@ -15,6 +15,17 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked "once" run in the SQLite pass of scripts/test only: the PostgreSQL pass goes through the
+    same database paths with lighter trainings, and training twice would double the longest tests."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    skip = pytest.mark.skip(reason="checks the models, not the database: run in the SQLite pass")
+    for item in items:
+        if "once" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def fast_and_static(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

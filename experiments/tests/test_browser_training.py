@@ -97,6 +97,7 @@ def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack
     assert row.locator("progress").count() == 0
 
 
+@pytest.mark.once
 def test_the_experiment_page_tails_the_log_while_it_trains_then_hands_over_the_model(page, stack, owner_api):
     url, server, worker = stack
     sign_in(page)

@@ -39,6 +39,7 @@ def test_a_run_whose_worker_was_killed_resumes_from_its_checkpoint(owner_api, da
     assert job.files.get(name="last.pt").size > 0
 
 
+@pytest.mark.once
 def test_a_cancelled_yolo_run_resumes_through_ultralytics(owner_api, datasets_root, processes):
     job = create(
         owner_api, framework="ultralytics", model_name="yolo11n", task_type="object_detection",

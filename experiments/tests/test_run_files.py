@@ -69,6 +69,7 @@ def test_a_run_leaves_its_weights_log_configuration_and_metrics_with_checksums(o
     assert last["epoch"] == 2 and "optimizer" in last
 
 
+@pytest.mark.once
 def test_the_files_go_through_an_s3_bucket_between_machines_that_share_no_disk(
     owner_api, datasets_root, processes, s3_bucket, settings, tmp_path
 ):

@@ -141,6 +141,7 @@ def first_epoch_accuracy(job) -> float:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.once
 def test_fine_tuning_starts_from_the_earlier_runs_accuracy_not_from_chance(owner_api, demo, shapes, processes):
     worker = processes("worker-a")
     plain = {"image_size": 32, "batch_size": 16, "augmentation": "none"}
@@ -170,6 +171,7 @@ def test_fine_tuning_starts_from_the_earlier_runs_accuracy_not_from_chance(owner
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.once
 def test_pretrained_weights_from_the_folder_are_what_training_starts_from(
     owner_api, datasets_root, weights_dir, processes
 ):

@@ -22,6 +22,7 @@ def trained(owner_api, worker, **fields):
     return job
 
 
+@pytest.mark.once
 def test_a_user_tries_a_classifier_and_a_detector_on_images(browser, stack, owner_api, processes):
     url, server, worker = stack
     processes("worker-inference", command="run_inference_worker")

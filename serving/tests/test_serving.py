@@ -57,6 +57,7 @@ def verified_exports(client, job_id, *workers):
     return {export["format"]: export for export in exports}
 
 
+@pytest.mark.once
 def test_a_classifier_is_exported_verified_and_tried(owner_api, datasets_root, processes):
     job = create(owner_api, epochs=2)
     trainer = processes("worker-a")
@@ -86,6 +87,7 @@ def test_a_classifier_is_exported_verified_and_tried(owner_api, datasets_root, p
     assert "Prediction" in inference.tail() and "run_training" not in inference.tail()  # a worker of its own
 
 
+@pytest.mark.once
 def test_a_detector_is_exported_verified_and_tried(owner_api, datasets_root, processes):
     job = create(
         owner_api, framework="ultralytics", model_name="yolo11n", task_type="object_detection",
