@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 
 from django.core.files import File
@@ -32,8 +33,9 @@ from experiments.models import RunFile, TrainingJob
 logger = logging.getLogger(__name__)
 Name = RunFile.Name
 CHUNK = 1024 * 1024
-# A worker's training and its monitor thread both store the log: one at a time, or one copy is left behind.
-_storing = threading.Lock()
+# A worker's training and its monitor thread both store the log: one at a time per file, or a copy is left
+# behind. Per file, so that the monitor's heartbeats never wait for a checkpoint's upload.
+_storing = defaultdict(threading.Lock)
 TAIL_BYTES = 16 * 1024
 # What the experiment page offers to download, in this order.
 DOWNLOADS = [Name.BEST_WEIGHTS, Name.BUNDLE, Name.LAST_WEIGHTS, Name.METRICS, Name.CONFIG, Name.LOG]
@@ -54,7 +56,7 @@ def store(job: TrainingJob, name: str, path: Path) -> RunFile | None:
     a download never finds the row pointing at nothing. None when the
     experiment was deleted meanwhile (the copy is removed again).
     """
-    with _storing:
+    with _storing[(job.pk, name)]:
         return _store(job, name, path)
 
 

@@ -48,6 +48,7 @@
       });
       if (earlier.selectedOptions.length && earlier.selectedOptions[0].disabled) earlier.value = "";
       earlier.closest(".field").hidden = weights.value !== "experiment";
+      if (weights.value !== "experiment") earlier.value = ""; // sent only with "experiment"
     }
     if (weights) {
       [model, weights, document.getElementById("id_framework")].forEach(function (element) {
