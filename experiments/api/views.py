@@ -201,8 +201,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         model_name = request.query_params.get("model_name", "")
         if framework not in TrainingJob.Framework.values:
             raise ValidationError({"framework": [f"Choose one of: {', '.join(TrainingJob.Framework.values)}."]})
-        if not model_name:
-            raise ValidationError({"model_name": ["Give the model's name."]})
+        if not model_name or len(model_name) > 200 or "\x00" in model_name:
+            raise ValidationError({"model_name": ["Give the model's name (at most 200 characters)."]})
         return Response(StartingWeightsSerializer(selectors.starting_weights(request.user, framework, model_name)).data)
 
     @action(detail=True, methods=["post"])

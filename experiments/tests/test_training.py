@@ -118,6 +118,8 @@ def test_two_workers_run_ten_jobs_exactly_once(owner_api, datasets_root, process
     jobs = [create(owner_api, epochs=1) for _ in range(10)]
     workers = [processes("worker-a"), processes("worker-b")]
     wait_for(lambda: all(finished(j.id) for j in jobs), 300, "ten trainings", *workers)
+    # A worker records its task's outcome a moment after the job's: wait for the last ones.
+    wait_for(lambda: not DBTaskResult.objects.filter(status="RUNNING").exists(), 30, "the tasks' results", *workers)
     for job in jobs:
         job.refresh_from_db()
         assert job.status == "completed", job.error_message
@@ -126,5 +128,7 @@ def test_two_workers_run_ten_jobs_exactly_once(owner_api, datasets_root, process
         assert starts.count() == 1
     tasks = list(DBTaskResult.objects.all())
     assert len(tasks) == 10
-    assert all(t.status == "SUCCESSFUL" and len(t.worker_ids) == 1 for t in tasks)
+    assert all(t.status == "SUCCESSFUL" and len(t.worker_ids) == 1 for t in tasks), [
+        (t.status, t.worker_ids) for t in tasks
+    ]
     print("jobs per worker:", {w: sum(t.worker_ids == [w] for t in tasks) for w in ("worker-a", "worker-b")})
