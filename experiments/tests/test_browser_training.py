@@ -101,7 +101,7 @@ def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack
 def test_the_experiment_page_tails_the_log_while_it_trains_then_hands_over_the_model(page, stack, owner_api):
     url, server, worker = stack
     sign_in(page)
-    job = create(owner_api, epochs=50)
+    job = create(owner_api, epochs=50, model_name="resnet10t")
     page.goto(f"/projects/1/experiments/{job.id}")
     wait_until_live(page, stack)
     # The lines arrive while it runs: stored by the worker every 2 s, announced over the WebSocket.

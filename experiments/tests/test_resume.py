@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_run_whose_worker_was_killed_resumes_from_its_checkpoint(owner_api, datasets_root, processes):
-    job = create(owner_api, epochs=12)
+    job = create(owner_api, epochs=12, model_name="resnet10t")  # small: a checkpoint after every epoch
     every_epoch = {"WORKER_TIMEOUT_SECONDS": 3, "TRAINING_CHECKPOINT_SECONDS": 0}
     doomed = processes("worker-doomed", **every_epoch)
     wait_for(lambda: TrainingJob.objects.get(pk=job.id).current_epoch >= 3, 120, "three epochs", doomed)
