@@ -92,11 +92,6 @@ def fetch(run_file: RunFile, target: Path) -> Path:
     return target
 
 
-def stored_names(jobs) -> list[str]:
-    """Where the files of these experiments are in the storage (to delete them once the rows are gone)."""
-    return list(RunFile.objects.filter(job__in=jobs).values_list("storage_name", flat=True))
-
-
 def stored_folders(jobs) -> list[str]:
     """The storage folders of these experiments that hold anything (only runs that stored files have one)."""
     return [storage_folder(job) for job in jobs.filter(files__isnull=False).distinct().only("pk")]

@@ -281,11 +281,9 @@ def experiment_delete(*, job: TrainingJob) -> None:
             )
         record_event(job, "experiment_deleted", {})
         run_dir = job.run_dir
-        stored = run_files.stored_names([job])
         folders = run_files.stored_folders(TrainingJob.objects.filter(pk=job.pk))
         job.delete()
-    run_files.delete_stored(stored)
-    run_files.delete_folders(folders)
+    run_files.delete_folders(folders)  # its files, and what other apps keep beside them
     # The folder is there when the web process shares its disk with the worker (the embedded default).
     shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -298,8 +296,6 @@ def project_delete(*, project) -> None:
             _("%(count)d experiments of this project are pending or running; cancel them before deleting it.")
             % {"count": active}
         )
-    stored = run_files.stored_names(project.jobs.all())
     folders = run_files.stored_folders(project.jobs.all())
     project.delete()
-    run_files.delete_stored(stored)
     run_files.delete_folders(folders)

@@ -393,7 +393,7 @@ KO = {
     "Only a completed experiment with stored best weights can do this; this one is %(status)s.": "최고 가중치가 저장된 완료 실험만 할 수 있습니다. 이 실험의 상태: %(status)s.",
     "This experiment's export is already under way.": "이 실험의 내보내기가 이미 진행 중입니다.",
     "Send an image, or ask for a validation image (val_image).": "이미지를 보내거나 검증 이미지(val_image)를 지정하세요.",
-    "The image is larger than %(mb)d MB.": "이미지가 %(mb)d MB보다 큽니다.",
+    "The image is larger than %(limit)s.": "이미지가 %(limit)s보다 큽니다.",
     "%(format)s images are not read here; send JPEG, PNG, WebP or BMP.": "%(format)s 이미지는 읽지 않습니다. JPEG, PNG, WebP, BMP를 보내세요.",
     "The image has %(pixels)d pixels; at most %(max)d are read.": "이미지의 픽셀이 %(pixels)d개입니다. 최대 %(max)d개까지 읽습니다.",
     "This file is not an image (JPEG, PNG, WebP or BMP).": "이 파일은 이미지(JPEG, PNG, WebP, BMP)가 아닙니다.",

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -74,9 +75,8 @@ def prediction_create(*, job: TrainingJob, image=None, val_image: int | None = N
 def _store_image(job: TrainingJob, upload) -> str:
     """Checks that the upload is an image we read, of at most MAX_IMAGE_PIXELS, and stores it."""
     if upload.size > settings.MAX_PREDICTION_IMAGE_BYTES:
-        raise ValidationError(
-            {"image": [_("The image is larger than %(mb)d MB.") % {"mb": settings.MAX_PREDICTION_IMAGE_BYTES // 2**20}]}
-        )
+        limit = filesizeformat(settings.MAX_PREDICTION_IMAGE_BYTES)
+        raise ValidationError({"image": [_("The image is larger than %(limit)s.") % {"limit": limit}]})
     try:
         with Image.open(upload) as opened:  # reads the header only: the pixel count comes before any decoding
             image_format, (width, height) = opened.format, opened.size

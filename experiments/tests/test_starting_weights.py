@@ -196,3 +196,39 @@ def test_pretrained_weights_from_the_folder_are_what_training_starts_from(
     # One epoch moves the weights a little: they are still the file's, not a fresh random draw.
     assert similarity(trained["conv1.weight"], pretrained["conv1.weight"]) > 0.9
     assert abs(similarity(fresh["conv1.weight"], pretrained["conv1.weight"])) < 0.2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.once
+def test_a_yolo_run_starts_from_an_earlier_runs_best_weights(owner_api, datasets_root, processes):
+    from ultralytics import YOLO
+
+    detection = {
+        "framework": "ultralytics",
+        "model_name": "yolo11n",
+        "task_type": "object_detection",
+        "dataset_path": "shapes-det",
+        "epochs": 1,
+        "batch_size": 8,
+        "learning_rate": 0.01,
+        "image_size": 64,
+    }
+    worker = processes("worker-a")
+    first = create(owner_api, **detection)
+    first = wait_for(lambda: finished(first.id), 240, "the first training", worker)
+    assert first.status == "completed", first.error_message
+    tuned = create(owner_api, **detection, initial_weights="experiment", start_from=first.id)
+    tuned = wait_for(lambda: finished(tuned.id), 240, "the fine-tuning", worker)
+    assert tuned.status == "completed", tuned.error_message
+    assert "starts from the best weights of experiment" in run_files.log_tail(tuned)
+
+    def first_conv(path):
+        return next(iter(YOLO(str(path)).model.state_dict().values())).flatten().float()
+
+    def similarity(a, b):
+        return torch.nn.functional.cosine_similarity(a, b, dim=0).item()
+
+    source, result = first_conv(first.run_dir / "best.pt"), first_conv(tuned.run_dir / "best.pt")
+    fresh = next(iter(YOLO("yolo11n.yaml").model.state_dict().values())).flatten().float()
+    assert similarity(result, source) > 0.9  # Ultralytics' "pretrained" took them
+    assert abs(similarity(fresh, source)) < 0.2
