@@ -22,10 +22,11 @@ def test_the_report_shows_the_problem_by_file_and_line_and_one_click_fixes_it(br
         choose_archive(page, "boxes", zip_of(CASES["class id out of range"][0]))
         page.get_by_role("button", name="업로드").click()
         page.wait_for_url(re.compile(r"/datasets/\d+$"))
-        # The dataset page reloads itself when the check ends: a click on its "v1" link then may be lost.
-        page.goto(page.get_by_role("link", name="v1").get_attribute("href"))
+        # The dataset page reloads itself when the check ends: wait for that, or a click on "v1" may be lost.
+        page.wait_for_selector('[data-status="invalid"]', timeout=60_000)  # the worker's check
+        page.get_by_role("link", name="v1").click()
         page.wait_for_url(re.compile(r"/datasets/versions/\d+$"))
-        page.wait_for_selector('[data-status="invalid"]', timeout=60_000)  # the worker's check; the page refreshes
+        page.wait_for_selector('[data-status="invalid"]')
 
         row = page.locator("table.findings tbody tr")
         assert row.count() == 1

@@ -144,29 +144,31 @@ def first_epoch_accuracy(job) -> float:
 @pytest.mark.once
 def test_fine_tuning_starts_from_the_earlier_runs_accuracy_not_from_chance(owner_api, demo, shapes, processes):
     worker = processes("worker-a")
-    plain = {"image_size": 32, "batch_size": 16, "augmentation": "none"}
-    first = create(owner_api, dataset_path="shapes-a", epochs=10, **plain)
+    # resnet10t: it learns these shapes in a few epochs on our CPU.
+    plain = {"model_name": "resnet10t", "image_size": 32, "batch_size": 16, "augmentation": "none"}
+    first = create(owner_api, dataset_path="shapes-a", epochs=5, **plain)
     first = wait_for(lambda: finished(first.id), 300, "the first training", worker)
     assert first.status == "completed", first.error_message
     best = first.best_metric().accuracy
-    assert best >= 0.85, "the first run did not learn; the comparison below would mean nothing"
+    assert best >= 0.9, "the first run did not learn; the comparison below would mean nothing"
 
-    # A fine-tuning's usual smaller learning rate: AdamW's first steps at 1e-3 shake the weights it starts from.
-    tuned = create(owner_api, dataset_path="shapes-b", epochs=1, initial_weights="experiment", start_from=first.id,
-                   **{**plain, "learning_rate": 0.0001})  # fmt: skip
-    tuned = wait_for(lambda: finished(tuned.id), 120, "the fine-tuning", worker)
-    assert tuned.status == "completed", tuned.error_message
-    print(f"first run: epoch 1 {first_epoch_accuracy(first):.3f}, best {best:.3f}; "
-          f"fine-tuned on another dataset: epoch 1 {first_epoch_accuracy(tuned):.3f}")  # fmt: skip
-    # Chance is 0.5; the first run, from scratch, needed several epochs to get where this one starts.
-    assert first_epoch_accuracy(tuned) >= min(best - 0.15, 0.8)
-    assert first_epoch_accuracy(tuned) > first_epoch_accuracy(first) + 0.2
+    # On another dataset of the same classes, one epoch at a fine-tuning's usual smaller learning rate (AdamW's
+    # first steps at 1e-3 shake the weights it starts from), from the first run's weights and from scratch.
+    gentle = {**plain, "dataset_path": "shapes-b", "epochs": 1, "learning_rate": 0.0001}
+    tuned = create(owner_api, initial_weights="experiment", start_from=first.id, **gentle)
+    scratch = create(owner_api, **gentle)
+    tuned, scratch = (wait_for(lambda j=j: finished(j.id), 120, "one epoch", worker) for j in (tuned, scratch))
+    assert tuned.status == scratch.status == "completed", (tuned.error_message, scratch.error_message)
+    print(f"first run: epoch 1 {first_epoch_accuracy(first):.3f}, best {best:.3f}; on another dataset, epoch 1: "
+          f"fine-tuned {first_epoch_accuracy(tuned):.3f}, from scratch {first_epoch_accuracy(scratch):.3f}")  # fmt: skip
+    assert first_epoch_accuracy(tuned) >= best - 0.1  # where the first run got to, not chance (0.5)
+    assert first_epoch_accuracy(tuned) >= first_epoch_accuracy(scratch) + 0.2
 
     other_classes = create(owner_api, dataset_path="three-classes", epochs=1, initial_weights="experiment",
                            start_from=first.id, **plain)  # fmt: skip
     other_classes = wait_for(lambda: finished(other_classes.id), 120, "the fine-tuning on three classes", worker)
     assert other_classes.status == "completed", other_classes.error_message
-    assert "120 of 122 tensors loaded; new: fc.weight, fc.bias" in run_files.log_tail(other_classes)
+    assert "84 of 86 tensors loaded; new: fc.weight, fc.bias" in run_files.log_tail(other_classes)
     assert torch.load(other_classes.run_dir / "best.pt", weights_only=True)["classes"] == ["blank", "circle", "square"]
 
 
