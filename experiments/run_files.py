@@ -181,13 +181,18 @@ def download(job: TrainingJob, name: str) -> FileResponse:
     run_file = RunFile.objects.filter(job=job, name=name).first()
     if run_file is None:
         raise Http404("File not found")
-    try:
-        stored = default_storage.open(run_file.storage_name, "rb")
-    except OSError:
-        raise Http404("File not found") from None
-    response = FileResponse(stored, as_attachment=True, filename=f"experiment-{job.pk}-{name}")
+    response = stored_response(run_file.storage_name, filename=f"experiment-{job.pk}-{name}")
     response["Content-Length"] = str(run_file.size)
     response["ETag"] = f'"{run_file.sha256}"'
     response["X-Checksum-SHA256"] = run_file.sha256
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def stored_response(storage_name: str, *, filename: str | None = None, content_type=None) -> FileResponse:
+    """A file of the storage, streamed in chunks: an attachment when it has a filename; Http404 when it is gone."""
+    try:
+        stored = default_storage.open(storage_name, "rb")
+    except OSError:
+        raise Http404("File not found") from None
+    return FileResponse(stored, as_attachment=filename is not None, filename=filename, content_type=content_type)

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from experiments import run_files
 from experiments.selectors import get_owned_experiment_or_404
 from platform_site.pages import refused
 from serving import selectors, services
-from serving.api.views import stored_file_response
 from serving.forms import PredictionForm
 
 
@@ -38,7 +38,7 @@ def exports_request(request, project_id, experiment_id):
 def export_file(request, project_id, experiment_id, export_format):
     job = get_owned_experiment_or_404(request.user, project_id, experiment_id)
     export = selectors.verified_export(job, export_format)
-    return stored_file_response(export.storage_name, f"experiment-{job.id}-model.{export.format}")
+    return run_files.stored_response(export.storage_name, filename=f"experiment-{job.id}-model.{export.format}")
 
 
 @login_required
@@ -71,6 +71,6 @@ def prediction_image(request, project_id, experiment_id, prediction_id):
     name = (selectors.prediction_of(job, prediction_id).result or {}).get("image")
     if not name:
         raise Http404("No image yet")
-    response = stored_file_response(name, None, content_type="image/png")
+    response = run_files.stored_response(name, content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"  # a prediction's image never changes
     return response

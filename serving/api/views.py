@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -9,6 +8,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from experiments import run_files
 from experiments.selectors import get_owned_experiment_or_404
 from platform_site.api_docs import ERROR_RESPONSES, PROJECT_PK, ErrorSerializer
 from serving import selectors, services
@@ -80,7 +80,9 @@ class ExportViewSet(ExperimentScoped, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="(?P<export_format>[^/]+)/file")
     def file(self, request, *args, **kwargs):
         export = selectors.verified_export(self.get_experiment(), kwargs["export_format"])
-        return stored_file_response(export.storage_name, f"experiment-{export.job_id}-model.{export.format}")
+        return run_files.stored_response(
+            export.storage_name, filename=f"experiment-{export.job_id}-model.{export.format}"
+        )
 
 
 @extend_schema_view(
@@ -132,12 +134,4 @@ class PredictionViewSet(ExperimentScoped, mixins.RetrieveModelMixin, viewsets.Ge
         name = (prediction.result or {}).get("image")
         if not name:
             raise Http404("No image yet")
-        return stored_file_response(name, None, content_type="image/png")
-
-
-def stored_file_response(storage_name: str, filename: str | None, content_type=None) -> FileResponse:
-    try:
-        stored = default_storage.open(storage_name, "rb")
-    except OSError:
-        raise Http404("File not found") from None
-    return FileResponse(stored, as_attachment=filename is not None, filename=filename, content_type=content_type)
+        return run_files.stored_response(name, content_type="image/png")
