@@ -16,11 +16,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked "once" run in the SQLite pass of scripts/test only: the PostgreSQL pass goes through the
-    same database paths with lighter trainings, and training twice would double the longest tests."""
+    """Tests marked "once" run in the SQLite pass of scripts/test only: what they check does not depend on the
+    database (what a model learns, the HTTP server, the Redis layer), and the PostgreSQL pass goes through the
+    same database paths in lighter tests."""
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
-    skip = pytest.mark.skip(reason="checks the models, not the database: run in the SQLite pass")
+    skip = pytest.mark.skip(reason="does not depend on the database: run in the SQLite pass")
     for item in items:
         if "once" in item.keywords:
             item.add_marker(skip)

@@ -44,6 +44,7 @@ def choose_archive(page, name: str, archive: bytes) -> None:
     page.set_input_files("#id_file", {"name": f"{name}.zip", "mimeType": "application/zip", "buffer": archive})
 
 
+@pytest.mark.once
 def test_a_user_uploads_a_dataset_trains_on_it_and_watches_it_finish(page, stack, demo_datasets):
     url, server, worker = stack
     sign_in(page)

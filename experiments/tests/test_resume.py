@@ -14,6 +14,7 @@ from experiments.tests.test_training import URL, create, finished, status_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.once
 def test_a_run_whose_worker_was_killed_resumes_from_its_checkpoint(owner_api, datasets_root, processes):
     job = create(owner_api, epochs=12, model_name="resnet10t")  # small: a checkpoint after every epoch
     every_epoch = {"WORKER_TIMEOUT_SECONDS": 3, "TRAINING_CHECKPOINT_SECONDS": 0}

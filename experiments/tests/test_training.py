@@ -54,6 +54,7 @@ def test_a_timm_classifier_trains_through_the_queue(owner_api, datasets_root, pr
     assert task.status == "SUCCESSFUL" and task.worker_ids == ["worker-a"]
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "model_name, task_type, dataset",
     [("yolo11n", "object_detection", "shapes-det"), ("yolo11n-seg", "instance_segmentation", "shapes-seg")],
