@@ -13,6 +13,13 @@ STATUS_VALUES = ", ".join(TrainingJob.Status.values)
 # ?ordering= keys and the fields they sort by; those that may be empty (pending, failed) sort last either way.
 SORT_KEYS = ("accuracy", "loss", "created_at", "duration", "epochs", "model_name")
 MAY_BE_EMPTY = {"accuracy", "loss", "duration"}
+# The filters that the maintained counts (ProjectStatusCount) can answer, and their lookups on those rows.
+COUNTED_LOOKUPS = {
+    "framework": "framework",
+    "task": "task_type",
+    "model_name": "model_name",
+    "model_name_contains": "model_name__icontains",
+}
 
 
 def plain_choices(choices) -> list[tuple[str, str]]:
@@ -134,10 +141,14 @@ class ExperimentFilterSet(django_filters.FilterSet):
         return list(self.form.cleaned_data.get("status") or [])
 
     @property
-    def filters_beyond_status(self) -> bool:
-        """Whether any filter other than status narrows the list (the maintained counts then do not apply)."""
-        return any(
-            value not in (None, "", [])
-            for name, value in self.form.cleaned_data.items()
-            if name not in ("status", "ordering")
-        )
+    def count_lookups(self) -> dict | None:
+        """The filters other than status as lookups on the maintained counts: {} when there are none, None when
+        one of them is not among the counted columns (its rows must then be counted)."""
+        lookups = {}
+        for name, value in self.form.cleaned_data.items():
+            if name in ("status", "ordering") or value in (None, "", []):
+                continue
+            if name not in COUNTED_LOOKUPS:
+                return None
+            lookups[COUNTED_LOOKUPS[name]] = value
+        return lookups

@@ -31,19 +31,21 @@ class ExperimentList:
 def experiment_list(project: Project, params) -> ExperimentList:
     """The experiments of `project` that the query string `params` asks for; ValidationError names a bad filter.
 
-    The counts come from the maintained ProjectStatusCount rows when only the
-    status narrows the list; other filters count the rows they keep.
+    The counts come from the maintained ProjectStatusCount rows when the list
+    is narrowed by status, framework, task or model only; other filters
+    (dates, accuracy, dataset) count the rows they keep.
     """
     jobs = TrainingJob.objects.for_project(project).newest_first()
     filterset = ExperimentFilterSet(params, queryset=jobs)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
-    if filterset.filters_beyond_status:
+    lookups = filterset.count_lookups
+    if lookups is None:
         every_status = params.copy()
         every_status.pop("status", None)
         counts = ExperimentFilterSet(every_status, queryset=jobs).qs.counts_by_status()
     else:
-        counts = status_counts(project)
+        counts = project.status_count_rows.filter(**lookups).by_status()
     return ExperimentList(jobs=filterset.qs, statuses=filterset.statuses, counts=counts)
 
 
@@ -52,7 +54,10 @@ def status_counts(project: Project) -> dict[str, int]:
 
     One query, or none for projects read with prefetch_related("status_count_rows").
     """
-    return project.status_count_rows.all().by_status()
+    counts = dict.fromkeys(TrainingJob.Status.values, 0)
+    for row in project.status_count_rows.all():
+        counts[row.status] += row.count
+    return counts
 
 
 def get_owned_experiment_or_404(user, project_id, experiment_id) -> TrainingJob:

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Count
 from django.http import QueryDict
 
 from experiments.filters import ExperimentFilterSet
@@ -67,11 +66,3 @@ def test_the_most_accurate_first_uses_the_project_accuracy_index(realistic_proje
     plan = plan_of(filterset.qs[:20])
     assert "job_project_accuracy_idx" in plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan
-
-
-@pytest.mark.parametrize("query", ["model_name=m", "model_name_contains=M"])
-def test_counting_a_list_narrowed_by_model_reads_the_project_status_model_index(realistic_project, query):
-    jobs = ExperimentFilterSet(QueryDict(query), queryset=TrainingJob.objects.for_project(realistic_project)).qs
-    counted = jobs.order_by().values_list("status").annotate(count=Count("id"))
-    assert "job_project_status_model_idx" in plan_of(counted)
-    assert jobs.counts_by_status()["completed"] == 4900

@@ -42,7 +42,10 @@ def table_rows(table: str, columns: list[str]) -> list[tuple]:
 
 def status_counts() -> dict[tuple[int, str], int]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT project_id, status, count FROM project_status_counts WHERE count > 0")
+        cursor.execute(
+            "SELECT project_id, status, SUM(count) FROM project_status_counts GROUP BY project_id, status"
+            " HAVING SUM(count) > 0"
+        )
         return {(project, status): count for project, status, count in cursor.fetchall()}
 
 

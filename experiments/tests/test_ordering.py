@@ -138,11 +138,32 @@ def test_a_bad_ordering_or_filter_is_a_400_naming_it(owner_api, sortable, query,
     assert list(response.json()["errors"]) == [parameter]
 
 
-def test_the_status_counts_follow_the_other_filters(sortable):
-    narrowed = experiment_list(sortable, QueryDict("model_name=resnet18&status=completed"))
-    resnet18 = TrainingJob.objects.for_project(sortable).filter(model_name="resnet18")
-    assert narrowed.counts["completed"] == resnet18.filter(status="completed").count() == narrowed.total
-    assert narrowed.counts["pending"] == resnet18.filter(status="pending").count() > 0
+@pytest.mark.parametrize(
+    ("query", "narrowing", "maintained"),
+    [
+        ("", {}, True),
+        ("model_name=resnet18", {"model_name": "resnet18"}, True),
+        ("model_name_contains=NET", {"model_name__icontains": "net"}, True),
+        ("framework=ultralytics", {"framework": "ultralytics"}, True),
+        ("task=object_detection&model_name=yolo11n", {"task_type": "object_detection", "model_name": "yolo11n"}, True),
+        ("task=object_detection&model_name=resnet18", {"pk": None}, True),  # nothing is both
+        ("accuracy_min=0.5", {"accuracy__gte": 0.5}, False),
+        ("model_name=resnet18&created_after=2026-01-01T05:00:00Z",
+         {"model_name": "resnet18", "created_at__gte": START + timedelta(hours=5)}, False),
+    ],
+)  # fmt: skip
+def test_the_status_counts_follow_the_other_filters(sortable, django_assert_num_queries, query, narrowing, maintained):
+    """Every status's count is that of the rows the other filters keep. Status, framework, task and model
+    are answered by the maintained counts (one query on project_status_counts), other filters by counting."""
+    TrainingJob.objects.filter(project=sortable, model_name="resnet50", status="pending").update(status="failed")
+    kept = TrainingJob.objects.for_project(sortable).filter(**narrowing)
+    with django_assert_num_queries(1) as queries:
+        narrowed = experiment_list(sortable, QueryDict(query + "&status=completed,failed"))
+    counted_in = "project_status_counts" if maintained else "training_jobs"
+    assert counted_in in queries.captured_queries[0]["sql"]
+    for status in TrainingJob.Status.values:
+        assert narrowed.counts[status] == kept.filter(status=status).count(), status
+    assert narrowed.total == kept.filter(status__in=["completed", "failed"]).count() == len(narrowed.jobs.all())
 
 
 def test_the_project_page_sorts_by_its_column_headers_and_keeps_the_query(client, demo, sortable):

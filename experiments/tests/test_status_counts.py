@@ -1,6 +1,7 @@
-"""project_status_counts (experiments per project and status) stays exact whatever writes the rows.
+"""project_status_counts (experiments per project, status, framework, task and model) stays exact whatever
+writes the rows.
 
-Triggers keep it, on SQLite and on PostgreSQL (migration 0004).
+Triggers keep it, on SQLite and on PostgreSQL (migration 0015).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,13 +16,16 @@ from projects.models import Project
 pytestmark = pytest.mark.django_db
 
 
+KEY = ["project_id", "status", "framework", "task_type", "model_name"]
+
+
 def real_counts() -> dict:
-    rows = TrainingJob.objects.order_by().values_list("project_id", "status").annotate(n=Count("id"))
-    return {(p, s): n for p, s, n in rows}
+    rows = TrainingJob.objects.order_by().values_list(*KEY).annotate(n=Count("id"))
+    return {tuple(row[:-1]): row[-1] for row in rows}
 
 
 def kept_counts() -> dict:
-    return {(r.project_id, r.status): r.count for r in ProjectStatusCount.objects.all() if r.count}
+    return {tuple(getattr(r, name) for name in KEY): r.count for r in ProjectStatusCount.objects.all() if r.count}
 
 
 def assert_counts_exact():
@@ -60,6 +64,12 @@ def test_every_kind_of_write_keeps_the_counts_exact(demo):
     TrainingJob.objects.filter(project=one, status="running")[:1].get().delete()
     TrainingJob.objects.filter(pk=single.pk).update(project=one)
     TrainingJob.objects.filter(project=one, status="completed").update(accuracy=0.5)  # touches no count
+    moved = TrainingJob.objects.filter(project=one, status="cancelled").order_by("id")
+    moved.filter(pk__in=moved.values("pk")[:5]).update(model_name="m2")
+    moved.filter(pk__in=moved.values("pk")[:3]).update(framework="ultralytics", task_type="object_detection")
+    renamed = TrainingJob.objects.filter(project=one, status="cancelled", model_name="m").first()
+    renamed.model_name, renamed.status = "m3", "failed"
+    renamed.save()
     TrainingJob.objects.filter(project=one, created_at=monday).update(created_at=monday - timedelta(days=3))
     TrainingJob.objects.filter(project=one, created_at=edges[2]).update(created_at=edges[2] + timedelta(hours=1))
     assert_counts_exact()
