@@ -1,4 +1,7 @@
+from datetime import datetime
+
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
 from experiments.models import RunFile, TrainingJob, TrainingMetric
@@ -28,6 +31,24 @@ LIST_FIELDS = [
 ]
 
 
+class ExperimentRows(serializers.ListSerializer):
+    """A page of the list, row by row: the values ExperimentSerializer gives, without its field objects (one per
+    column and row, 380 on a page of 20: a third of the list's time above a plain request).
+    test_api_experiments checks that every row equals ExperimentSerializer's own, in two time zones."""
+
+    def to_representation(self, jobs):
+        zone = timezone.get_current_timezone()
+        return [{name: json_value(getattr(job, name), zone) for name in LIST_FIELDS} for job in jobs]
+
+
+def json_value(value, zone):
+    """A date-time as DRF's DateTimeField writes it (ISO 8601 in the current time zone, UTC as Z); others as is."""
+    if isinstance(value, datetime):
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return value
+
+
 class ExperimentSerializer(serializers.ModelSerializer):
     """Every column of training_jobs in the API contract, under its column name (the list's shape),
     and the owner's name and note."""
@@ -38,6 +59,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
         model = TrainingJob
         fields = LIST_FIELDS
         read_only_fields = fields
+        list_serializer_class = ExperimentRows
 
 
 class MetricSerializer(serializers.ModelSerializer):
@@ -73,6 +95,7 @@ class ExperimentDetailSerializer(ExperimentSerializer):
     files = RunFileSerializer(many=True, read_only=True, help_text="What the run left in the storage so far.")
 
     class Meta(ExperimentSerializer.Meta):
+        list_serializer_class = serializers.ListSerializer
         fields = [*LIST_FIELDS, "dataset", "image_size", "augmentation", "device", "initial_weights", "start_from",
                   "current_epoch", "progress", "cancel_requested", "metrics", "files"]  # fmt: skip
         read_only_fields = fields

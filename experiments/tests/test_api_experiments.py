@@ -4,7 +4,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from experiments.api.serializers import ExperimentSerializer
 from experiments.models import TrainingJob
 from projects.models import Project
 
@@ -54,6 +56,22 @@ def test_it_gives_the_spec_values(owner_api):
     assert (jobs[2]["status"], jobs[2]["accuracy"], jobs[2]["error_message"]) == ("failed", None, "CUDA out of memory")
     assert (jobs[1]["model_name"], jobs[1]["accuracy"], jobs[1]["loss"]) == ("efficientnetv2_s", 0.92, 0.156)
     assert jobs[1]["created_at"] == "2024-01-15T16:45:00+09:00"
+
+
+@pytest.mark.parametrize("time_zone", ["Asia/Seoul", "UTC"])
+def test_each_row_of_the_list_is_what_the_experiment_serializer_makes_of_it(owner_api, time_zone):
+    """The list writes its rows directly (ExperimentRows); they must be the serializer's, value for value."""
+    project = Project.objects.get(pk=1)
+    add_jobs(project, 3)
+    TrainingJob.objects.filter(model_name="m1").update(name="이름", note="line\nbreak", accuracy=1.0, loss=0.0)
+    owner_api.cookies["tz"] = time_zone
+    rows = owner_api.get(URL, {"per_page": 100}).json()
+    with timezone.override(time_zone):
+        expected = [
+            dict(ExperimentSerializer(job).data)
+            for job in TrainingJob.objects.for_project(project).newest_first()
+        ]  # fmt: skip
+    assert rows == expected and len(rows) == 7
 
 
 def test_ties_on_created_at_are_broken_by_id_desc(owner_api):
