@@ -224,7 +224,8 @@ except (ZoneInfoNotFoundError, ValueError):
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (the build step) and WhiteNoise serves from.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Files the web service and the workers share (dataset archives): the local disk under MEDIA_ROOT,
 # or an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (web and workers on separate machines).

@@ -97,10 +97,19 @@ PRODUCTION = {
 
 
 @pytest.fixture(scope="session")
-def collected_static():
-    """The production static files (manifest included), as the deployment's build step makes them."""
-    env = environment(**PRODUCTION)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+def collected_static(tmp_path_factory):
+    """The production static files (manifest included), as the deployment's build step makes them.
+
+    Into a folder of this test run's own, which the servers it starts serve from (STATIC_ROOT): the other
+    database's pass runs beside this one, and the project's own folder would be rewritten under its feet.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STATIC_ROOT", str(tmp_path_factory.mktemp("staticfiles")))
+        env = environment(**PRODUCTION)
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        yield
 
 
 def request(url: str, method="GET", headers=None, data=None):
