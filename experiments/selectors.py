@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from experiments import weights
 from experiments.filters import ExperimentFilterSet
-from experiments.models import RunFile, TrainingJob
+from experiments.models import ProjectStatusCount, RunFile, TrainingJob
 from projects.models import Project, get_owned_project_or_404, parse_id
 
 EXPERIMENT_NOT_FOUND = "Experiment not found"
@@ -28,25 +28,37 @@ class ExperimentList:
         return sum(self.counts[status] for status in self.statuses or self.counts)
 
 
-def experiment_list(project: Project, params) -> ExperimentList:
-    """The experiments of `project` that the query string `params` asks for; ValidationError names a bad filter.
+def experiment_list(user, project_id, params) -> ExperimentList:
+    """The experiments of one of `user`'s projects (`project_id` as it came in the URL) that the query string
+    `params` asks for.
+
+    Http404 as get_owned_project_or_404 for a project that is not the user's,
+    whatever the parameters; then ValidationError names a bad filter.
 
     The counts come from the maintained ProjectStatusCount rows when the list
     is narrowed by status, framework, task or model only; other filters
-    (dates, accuracy, dataset) count the rows they keep.
+    (dates, accuracy, dataset) count the rows they keep. Either way only the
+    user's rows are counted, so counting shows the project is theirs, and only
+    a list with nothing to count reads the project: one query less per page
+    (the list's latency budget: docs/performance.md).
     """
-    jobs = TrainingJob.objects.for_project(project).newest_first()
-    filterset = ExperimentFilterSet(params, queryset=jobs)
+    filterset = ExperimentFilterSet(params, queryset=TrainingJob.objects.newest_first())
     if not filterset.is_valid():
+        get_owned_project_or_404(user, project_id)
         raise ValidationError(filterset.errors)
+    project_id = parse_id(project_id)
+    owned = {"project_id": project_id, "project__owner": user}
     lookups = filterset.count_lookups
     if lookups is None:
         every_status = params.copy()
         every_status.pop("status", None)
-        counts = ExperimentFilterSet(every_status, queryset=jobs).qs.counts_by_status()
+        counts = ExperimentFilterSet(every_status, queryset=TrainingJob.objects.filter(**owned)).qs.counts_by_status()
     else:
-        counts = project.status_count_rows.filter(**lookups).by_status()
-    return ExperimentList(jobs=filterset.qs, statuses=filterset.statuses, counts=counts)
+        counts = ProjectStatusCount.objects.filter(**owned, **lookups).by_status()
+    if not any(counts.values()):
+        get_owned_project_or_404(user, project_id)
+    jobs = filterset.qs.filter(project_id=project_id)
+    return ExperimentList(jobs=jobs, statuses=filterset.statuses, counts=counts)
 
 
 def status_counts(project: Project) -> dict[str, int]:

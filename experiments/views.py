@@ -60,7 +60,7 @@ def project_section(request, project_id):
 
 def _experiments_page(request, project, template):
     try:
-        experiments = experiment_list(project, request.GET)
+        experiments = experiment_list(request.user, project.id, request.GET)
         number, per_page = page_params(request.GET)
     except ValidationError as error:
         return _bad_request_for(request, error.message_dict)

@@ -173,7 +173,7 @@ def explain(project_id: int) -> dict:
     for name, (statuses, page) in cases.items():
         if isinstance(statuses, str):  # a query string: what ExperimentViewSet.list runs, counts included
             with CaptureQueriesContext(connection) as captured:
-                listed = experiment_list(project, QueryDict(statuses))
+                listed = experiment_list(project.owner, project.id, QueryDict(statuses))
                 list(Paginator(listed.jobs, 20, count=listed.total).page(page))
         else:
             jobs = TrainingJob.objects.for_project(project).newest_first().with_status(statuses)

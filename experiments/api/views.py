@@ -140,9 +140,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return get_owned_experiment_or_404(self.request.user, self.kwargs["project_pk"], self.kwargs["pk"])
 
     def list(self, request, *args, **kwargs):
-        project = self.get_project()  # a missing or foreign project is a 404 before the parameters are looked at
         try:
-            experiments = experiment_list(project, request.query_params)
+            experiments = experiment_list(request.user, self.kwargs["project_pk"], request.query_params)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
         page = self.paginator.paginate_queryset(experiments.jobs, request, view=self, count=experiments.total)

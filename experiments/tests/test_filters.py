@@ -29,10 +29,10 @@ def test_the_list_filters_by_the_statuses_the_filterset_accepts(demo, query, sta
     project = Project.objects.get(pk=1)
     if statuses is None:
         with pytest.raises(ValidationError) as raised:
-            experiment_list(project, QueryDict(query))
+            experiment_list(project.owner, project.id, QueryDict(query))
         assert list(raised.value.message_dict) == ["status"]
         return
-    experiments = experiment_list(project, QueryDict(query))
+    experiments = experiment_list(project.owner, project.id, QueryDict(query))
     assert experiments.statuses == statuses
     expected = TrainingJob.objects.filter(project=project)
     if statuses:
@@ -48,7 +48,7 @@ def test_a_bad_status_is_named_in_each_requests_language(demo):
     messages = {}
     for language in ("en", "ko", "en"):
         with translation.override(language), pytest.raises(ValidationError) as raised:
-            experiment_list(project, QueryDict("status=bogus"))
+            experiment_list(project.owner, project.id, QueryDict("status=bogus"))
         messages.setdefault(language, set()).add(raised.value.message_dict["status"][0])
     assert messages["en"] == {"'bogus' is not a status; use one of pending, running, completed, failed, cancelled "
                               "(comma-separate several)."}  # fmt: skip

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from experiments.filters import ExperimentFilterSet
 from experiments.models import TrainingJob
+from experiments.selectors import experiment_list
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +61,7 @@ def test_the_status_page_uses_the_project_status_created_index(realistic_project
 
 @pytest.mark.parametrize("query", ["ordering=-accuracy", "ordering=-accuracy&status=completed"])
 def test_the_most_accurate_first_uses_the_project_accuracy_index(realistic_project, query):
-    jobs = TrainingJob.objects.for_project(realistic_project)
-    filterset = ExperimentFilterSet(QueryDict(query), queryset=jobs)
-    plan = plan_of(filterset.qs[:20])
+    listed = experiment_list(realistic_project.owner, realistic_project.id, QueryDict(query))
+    plan = plan_of(listed.jobs[:20])
     assert "job_project_accuracy_idx" in plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan
