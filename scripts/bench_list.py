@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from serving import (
+from load_harness import (
     PYTHON,
     ROOT,
     child_processes,

@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from serving import (
+from load_harness import (
     PYTHON,
     ROOT,
     child_processes,

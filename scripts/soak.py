@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from serving import (
+from load_harness import (
     PYTHON,
     ROOT,
     credentials,

@@ -1,7 +1,8 @@
 """What the load scripts share: scratch databases, credentials and the production server on 127.0.0.1.
 
 Used by bench_list.py, soak.py and db_fault.py (run as `python scripts/<name>.py`,
-so this module imports as `serving`).
+so this module imports as `load_harness`; not `serving`, the app's name, which
+the URLs import once a request reaches them).
 """
 
 import os
